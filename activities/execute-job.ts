@@ -1,0 +1,137 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { describeIssues } from '../contracts/errors.js';
+import {
+  FailureTypes,
+  HEARTBEAT_LOG_LINES,
+  type AttemptStarted,
+  type ExecuteJobInput,
+  type HeartbeatDetails,
+} from '../contracts/execution.js';
+import { attemptStartedSignal } from '../contracts/messages.js';
+import type { JobContext, JobDefinition } from '../workers/define-job.js';
+import { isJobError } from '../workers/job-error.js';
+
+/** A job type ready to run on this worker: its definition and what its `setup` returned. */
+export interface ReadyJob {
+  definition: JobDefinition;
+  resources: unknown;
+}
+
+export interface JobActivityDeps {
+  jobs: ReadonlyMap<string, ReadyJob>;
+  workerId: string;
+  /** Lease renewal period, ms; also how fresh progress is in the API. Capped below a third of the lease. */
+  heartbeatIntervalMs?: number;
+  /** Where `ctx.log` lines go besides the heartbeat. */
+  print?: (line: string) => void;
+}
+
+const MAX_LOG_LINE_CHARS = 2000;
+
+export function createJobActivities(deps: JobActivityDeps) {
+  const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  return {
+    /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
+    async executeJob(request: ExecuteJobInput): Promise<unknown> {
+      const activity = Context.current();
+      const { info } = activity;
+      const ready = deps.jobs.get(request.type);
+      if (!ready) {
+        throw ApplicationFailure.nonRetryable(`this worker does not serve job type "${request.type}"`, FailureTypes.unknownJobType);
+      }
+      await reportAttemptStarted(activity, deps.workerId);
+
+      const parsed = ready.definition.input.safeParse(request.input);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
+      }
+
+      const details: HeartbeatDetails = { progress: null, log: [] };
+      const beat = (): void => activity.heartbeat(details);
+      const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
+      // The lease is renewed here, not by the handler: a handler stuck in one long GPU call keeps its lease, and
+      // cancellation (which reaches an activity only through a heartbeat's response) still gets through.
+      const timer = setInterval(beat, periodMs);
+      beat();
+
+      let cancelled: CancelledFailure | undefined;
+      activity.cancelled.catch((err: unknown) => {
+        if (err instanceof CancelledFailure) cancelled = err;
+      });
+
+      const ctx: JobContext = {
+        jobId: request.jobId,
+        attempt: info.attempt,
+        workerId: deps.workerId,
+        resources: ready.resources,
+        signal: activity.cancellationSignal,
+        progress(percent, message) {
+          const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+          details.progress = { percent: clamped, message: message ?? null };
+          beat();
+        },
+        log(...parts) {
+          const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
+          const kept = line.slice(0, MAX_LOG_LINE_CHARS);
+          details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
+          print(`[${request.jobId}#${info.attempt}] ${kept}`);
+        },
+      };
+
+      try {
+        const output = await ready.definition.handler(parsed.data, ctx);
+        // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
+        return output ?? null;
+      } catch (err) {
+        // Report a cancelled attempt as cancelled, whatever the handler threw when its signal aborted.
+        if (cancelled) throw cancelled;
+        throw toApplicationFailure(err);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
+
+export type JobActivities = ReturnType<typeof createJobActivities>;
+
+async function reportAttemptStarted(activity: Context, workerId: string): Promise<void> {
+  const { info } = activity;
+  const execution = info.workflowExecution;
+  if (!execution) return;
+  const started: AttemptStarted = {
+    attempt: info.attempt,
+    workerId,
+    scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
+    startedAt: new Date().toISOString(),
+  };
+  try {
+    // Awaited so that the workflow learns of the attempt before it can learn of the attempt's end.
+    await activity.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .signal(attemptStartedSignal, started);
+  } catch (err) {
+    // Losing this only makes the job's view poorer; it must never fail the job.
+    activity.log.warn('could not report attempt start', { error: String(err) });
+  }
+}
+
+function toApplicationFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (isJobError(err)) {
+    return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, cause: err });
+  }
+  if (err instanceof Error) {
+    return ApplicationFailure.create({ message: err.message, type: err.name || 'Error', cause: err });
+  }
+  return ApplicationFailure.create({ message: String(err), type: 'Error' });
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,46 @@
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ApiKey } from '../config/env.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { JobService } from './services/job-service.js';
+
+export interface AppDeps {
+  client: Client;
+  namespace: string;
+  apiKeys?: readonly ApiKey[];
+  /** Task queue of the `runJob` workflows. @defaultValue 'gpuflow-control' */
+  controlTaskQueue?: string;
+  /** @defaultValue 1 MiB */
+  bodyLimitBytes?: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(errorHandlerPlugin);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'gpuflow', description: 'Self-hostable serverless GPU job queue on Temporal', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: deps.apiKeys?.length ? [{ bearer: [] }] : [],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
+
+  const jobs = new JobService({ client: deps.client, controlTaskQueue: deps.controlTaskQueue });
+  await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
+  await app.register(jobRoutes, { jobs });
+  return app;
+}

@@ -1,0 +1,35 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ApiKey, ApiRole } from '../../config/env.js';
+import { Errors } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The role of the API key that authenticated the request; `admin` when no keys are configured. */
+    apiRole: ApiRole;
+  }
+}
+
+const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+
+/**
+ * Bearer-key auth for every `/v1` route. With no keys configured every request is admin: the API then refuses
+ * to listen anywhere but loopback (see server.ts).
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { apiKeys: readonly ApiKey[] }) => {
+    // Comparing fixed-size digests in constant time leaks neither a key's content nor its length.
+    const keys = options.apiKeys.map((entry) => ({ digest: digest(entry.key), role: entry.role }));
+    app.decorateRequest('apiRole', 'admin');
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      if (keys.length === 0 || !request.url.startsWith('/v1/')) return;
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      const presented = match?.[1] ? digest(match[1]) : undefined;
+      const found = presented && keys.find((key) => timingSafeEqual(key.digest, presented));
+      if (!found) throw new Errors.Unauthorized();
+      request.apiRole = found.role;
+    });
+  },
+  { name: 'gpuflow-auth' },
+);

@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isGrpcServiceError } from '@temporalio/client';
+import { Errors } from '../errors.js';
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** `/input/steps` in the body → `input.steps`; query and params keep their part's name as the root. */
+function fieldPath(context: string | undefined, instancePath: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  return (context && context !== 'body' ? [context, ...parts] : parts).join('.');
+}
+
+/**
+ * The one place errors become responses: the same shape for everything, a stable `GPUFLOW_ERR_*` code, and no
+ * internals in a 5xx (those are logged with the request id instead).
+ */
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setNotFoundHandler((request, reply) => {
+      void reply.send(new Errors.RouteNotFound(request.method, request.url.split('?')[0]));
+    });
+
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const mapped = toPublicError(err);
+      if (mapped.statusCode >= 500) request.log.error({ err }, 'request failed');
+      void reply.status(mapped.statusCode).send({
+        statusCode: mapped.statusCode,
+        code: mapped.code,
+        error: httpReason(mapped.statusCode),
+        message: mapped.message,
+      });
+    });
+  },
+  { name: 'gpuflow-error-handler' },
+);
+
+function toPublicError(err: FastifyError): { statusCode: number; code: string; message: string } {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const message = err.validation
+      .map((issue) => {
+        const path = fieldPath(err.validationContext, issue.instancePath);
+        return path ? `${path}: ${issue.message}` : issue.message;
+      })
+      .join('; ');
+    return pick(new Errors.Validation(message));
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return pick(new Errors.BadJson(err.message));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return pick(new Errors.UnsupportedMediaType());
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { statusCode: 413, code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE', message: err.message };
+  }
+  if (err.code?.startsWith('GPUFLOW_ERR_') && err.statusCode) return pick(err);
+  const grpcCode = isGrpcServiceError(err) ? (err as { code?: unknown }).code : undefined;
+  if (grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED) {
+    return pick(new Errors.TemporalUnavailable());
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return { statusCode: err.statusCode, code: 'GPUFLOW_ERR_BAD_REQUEST', message: err.message };
+  }
+  return pick(new Errors.Internal());
+}
+
+function pick(err: { statusCode?: number; code: string; message: string }) {
+  return { statusCode: err.statusCode ?? 500, code: err.code, message: err.message };
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+function httpReason(statusCode: number): string {
+  return REASONS[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Bad Request');
+}

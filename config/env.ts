@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+export const API_ROLES = ['submit', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+export interface ApiKey {
+  key: string;
+  role: ApiRole;
+}
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+/** `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. */
+const apiKeys = z
+  .string()
+  .default('')
+  .transform((raw, ctx): ApiKey[] => {
+    const keys: ApiKey[] = [];
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const [key = '', role = 'submit', ...rest] = entry.split(':');
+      if (rest.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `each entry must be <key>[:submit|admin] with a key of at least 16 characters`,
+        });
+        return z.NEVER;
+      }
+      keys.push({ key, role: role as ApiRole });
+    }
+    return keys;
+  });
+
+const EnvSchema = z.object({
+  /** host:port of the Temporal frontend. */
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** A Temporal CLI binary to use for `gpuflow dev` and the tests instead of looking one up. */
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  GPUFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
+  GPUFLOW_API_PORT: port.default(3000),
+  /** Where the embedded stack keeps its state (the Temporal SQLite file). */
+  GPUFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  GPUFLOW_API_KEYS: apiKeys,
+  /** gRPC port of the embedded Temporal dev server; its Web UI listens 1000 above. */
+  GPUFLOW_TEMPORAL_PORT: port.default(7233),
+  GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Env = z.output<typeof EnvSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/**
+ * The only reader of `process.env`. Empty strings count as unset, so `FOO=` in a shell falls back to the default.
+ * @throws EnvError naming every bad variable at once.
+ */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new EnvError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+}

@@ -1,0 +1,58 @@
+import type { JobPolicy, Progress } from './job.js';
+
+/** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
+export interface RunJobInput {
+  jobId: string;
+  type: string;
+  input: unknown;
+  policy: JobPolicy;
+}
+
+/** Argument of the `executeJob` activity that runs a handler on a job worker. */
+export interface ExecuteJobInput {
+  jobId: string;
+  type: string;
+  input: unknown;
+}
+
+/** Sent by the worker when an attempt starts, so the workflow can mark the job IN_PROGRESS. */
+export interface AttemptStarted {
+  attempt: number;
+  workerId: string;
+  /** ISO-8601: when this attempt was scheduled (queued) and started on the worker. */
+  scheduledAt: string;
+  startedAt: string;
+}
+
+/** Memo of a job's workflow: what the API needs for the view of a finished job without a worker. */
+export type JobMemo = Partial<AttemptStarted>;
+
+/** What the worker puts in every heartbeat; the API reads it from the pending activity. */
+export interface HeartbeatDetails {
+  progress: Progress | null;
+  /** The newest lines of the handler's `ctx.log`, at most `HEARTBEAT_LOG_LINES`. */
+  log: string[];
+}
+
+export const HEARTBEAT_LOG_LINES = 20;
+
+/** Details on the ApplicationFailure a failed job ends with, for the error view. */
+export interface JobFailureDetails {
+  retryable: boolean;
+  workerId: string | null;
+}
+
+/** Failure types the workflow gives a job's end when the handler did not throw (timeouts, a lost worker). */
+export const FailureTypes = {
+  validation: 'ValidationError',
+  executionTimeout: 'ExecutionTimeout',
+  ttlExpired: 'TtlExpired',
+  workerLost: 'WorkerLost',
+  unknownJobType: 'UnknownJobType',
+} as const;
+
+/** Failure types that end a job TIMED_OUT rather than FAILED. */
+export const TIMEOUT_FAILURE_TYPES: ReadonlySet<string> = new Set([
+  FailureTypes.executionTimeout,
+  FailureTypes.ttlExpired,
+]);

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { JobStatusSchema } from './status.js';
+
+const SECOND_MS = 1000;
+const DAY_MS = 86_400_000;
+
+/** A job type names a task queue (`jobs.<type>`) and starts every id of its jobs. */
+export const JobTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must start with a-z and hold only a-z, 0-9 and "-" (at most 63 characters)');
+
+/** Per-job policy. Every field is optional on submit; defaults are filled in at the edge. */
+export const JobPolicySchema = z.strictObject({
+  /**
+   * Run time of one attempt, in ms. An attempt past it is stopped and retried; the last one ends TIMED_OUT.
+   * @defaultValue 600000 (10 min)
+   */
+  executionTimeoutMs: z
+    .number()
+    .int()
+    .min(SECOND_MS)
+    .max(7 * DAY_MS)
+    .default(600_000),
+  /**
+   * The job's whole life in ms, queue time and retries included.
+   * @defaultValue 86400000 (24 h)
+   */
+  ttlMs: z
+    .number()
+    .int()
+    .min(SECOND_MS)
+    .max(30 * DAY_MS)
+    .default(DAY_MS),
+  /**
+   * Attempts in all, the first included.
+   * @defaultValue 3
+   */
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+  /**
+   * The lease: a worker that has not heartbeated for this long is presumed dead and the attempt is retried
+   * elsewhere. The worker heartbeats on its own timer whatever the handler does.
+   * @defaultValue 30000
+   */
+  heartbeatTimeoutMs: z.number().int().min(SECOND_MS).max(600_000).default(30_000),
+  /**
+   * 1 is dispatched first, 5 last (Temporal task priority).
+   * @defaultValue 3
+   */
+  priority: z.number().int().min(1).max(5).default(3),
+});
+export type JobPolicy = z.output<typeof JobPolicySchema>;
+
+/** Body of `POST /v1/jobs` and `POST /v1/jobs/check`. */
+export const SubmitJobSchema = z.strictObject({
+  type: JobTypeSchema,
+  /** Any JSON value; the job type's own schema checks it on the worker. */
+  input: z.json(),
+  policy: JobPolicySchema.prefault({}),
+  /** Dedup on this key instead of on a hash of type + input. */
+  idempotencyKey: z.string().min(1).max(256).optional(),
+  /**
+   * `false` makes a new job whatever was submitted before.
+   * @defaultValue true
+   */
+  dedup: z.boolean().default(true),
+});
+export type SubmitJob = z.output<typeof SubmitJobSchema>;
+export type SubmitJobBody = z.input<typeof SubmitJobSchema>;
+
+export const ProgressSchema = z.object({
+  percent: z.number().min(0).max(100),
+  message: z.string().nullable(),
+});
+export type Progress = z.output<typeof ProgressSchema>;
+
+export const JobErrorViewSchema = z.object({
+  /** The error's class: `ValidationError`, `JobError`, the name of what the handler threw, ... */
+  type: z.string(),
+  message: z.string(),
+  /** Whether this kind of error is retried (false for `JobError({ retryable: false })` and bad input). */
+  retryable: z.boolean(),
+  workerId: z.string().nullable(),
+});
+export type JobErrorView = z.output<typeof JobErrorViewSchema>;
+
+/** What `GET /v1/jobs/:id` answers. Every field survives JSON. */
+export const JobViewSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  status: JobStatusSchema,
+  /** Attempts started so far (0 while the first one waits in the queue). */
+  attempt: z.number().int(),
+  progress: ProgressSchema.nullable(),
+  output: z.json().optional(),
+  error: JobErrorViewSchema.optional(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  completedAt: z.iso.datetime().nullable(),
+  /** Queue wait of the running or last attempt, ms. */
+  delayTimeMs: z.number().nullable(),
+  /** Run time of the last attempt once the job has ended, ms. */
+  executionTimeMs: z.number().nullable(),
+  workerId: z.string().nullable(),
+});
+export type JobView = z.output<typeof JobViewSchema>;
+
+export const SubmitResponseSchema = JobViewSchema.extend({ deduplicated: z.boolean() });
+export type SubmitResponse = z.output<typeof SubmitResponseSchema>;
+
+export const CheckResponseSchema = z.union([
+  z.object({ exists: z.literal(false) }),
+  JobViewSchema.extend({ exists: z.literal(true) }),
+]);
+export type CheckResponse = z.output<typeof CheckResponseSchema>;

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes.js';
+
+export interface DevServerOptions {
+  cliPath: string;
+  /** gRPC port. @defaultValue a free port */
+  port?: number;
+  /** Web UI port; `null` runs headless. @defaultValue port + 1000 */
+  uiPort?: number | null;
+  ip?: string;
+  namespace?: string;
+  /** SQLite file that keeps state across restarts; in memory when absent. */
+  dbFilename?: string;
+  /** How long to wait for the server to answer, ms. @defaultValue 60000 */
+  readyTimeoutMs?: number;
+  /** Where the server's own output goes. @defaultValue ignored */
+  stdio?: 'inherit' | 'ignore';
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface DevServer {
+  readonly address: string;
+  readonly uiUrl: string | null;
+  readonly process: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts `temporal server start-dev` with gpuflow's search attributes registered and waits until its frontend
+ * answers. The update check is off: these machines may have no route to the internet.
+ */
+export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(ip));
+  const uiPort = options.uiPort === null ? null : (options.uiPort ?? port + 1000);
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', options.namespace ?? 'default'];
+  args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (options.dbFilename) {
+    mkdirSync(dirname(options.dbFilename), { recursive: true });
+    args.push('--db-filename', options.dbFilename);
+  }
+  for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', registration);
+  args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--log-level', options.logLevel ?? 'error');
+
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'] });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  let exitInfo: string | undefined;
+  child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
+  const address = `${ip}:${port}`;
+
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (exitInfo) throw new Error(`temporal server start-dev ${exitInfo} (args: ${args.join(' ')})`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.withDeadline(Date.now() + 2000, () =>
+          connection.workflowService.describeNamespace({ namespace: options.namespace ?? 'default' }),
+        );
+        break;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stop(1000);
+        throw new Error(`Temporal dev server on ${address} did not become ready: ${String(err)}`);
+      }
+      await sleep(250);
+    }
+  }
+  return { address, uiUrl: uiPort === null ? null : `http://${ip}:${uiPort}`, process: child, stop };
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../../api/app.js';
+import type { ApiKey } from '../../config/env.js';
+import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../workers/job-worker.js';
+import { createOrchestrator } from '../../workers/orchestrator.js';
+import { defineJob, type JobDefinition } from '../../workers/define-job.js';
+
+export const NAMESPACE = 'default';
+
+// The SDK logs every worker state change at INFO; tests want warnings and errors only. Once per test process.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/** A short random suffix that keeps job types, task queues and ids of one test apart from every other's. */
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** The same job under a type of its own (`<type>-<suffix>`), so its task queue is this test's alone. */
+export function withSuffix<T extends JobDefinition>(job: T, suffix: string): T {
+  return defineJob({ ...job, type: `${job.type}-${suffix}` }) as unknown as T;
+}
+
+export interface TestStack {
+  app: FastifyInstance;
+  client: Client;
+  connection: NativeConnection;
+  controlTaskQueue: string;
+  /** Starts a job worker serving `jobs`; it is shut down by `stop()` unless stopped before. */
+  startJobWorker(options: Omit<JobWorkerOptions, 'connection' | 'namespace'>): Promise<RunningJobWorker>;
+  stop(): Promise<void>;
+}
+
+export interface RunningJobWorker {
+  worker: JobWorker;
+  /** Drains the worker and waits until it has stopped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole gpuflow stack in this test process against the shared dev server: an orchestrator on a task queue of
+ * this stack's own, the API (driven with `app.inject()`), and job workers on demand.
+ */
+export async function startStack(options: { apiKeys?: ApiKey[] } = {}): Promise<TestStack> {
+  const address = inject('temporalAddress');
+  const controlTaskQueue = `gpuflow-control-${uniqueSuffix()}`;
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: NAMESPACE });
+  const orchestrator: Worker = await createOrchestrator({
+    connection,
+    namespace: NAMESPACE,
+    taskQueue: controlTaskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const orchestratorRun = orchestrator.run();
+  const app = await buildApp({ client, namespace: NAMESPACE, controlTaskQueue, apiKeys: options.apiKeys });
+  const jobWorkers = new Set<RunningJobWorker>();
+
+  return {
+    app,
+    client,
+    connection,
+    controlTaskQueue,
+    async startJobWorker(workerOptions) {
+      const worker = await createJobWorker({ connection, namespace: NAMESPACE, shutdownGraceMs: 5000, ...workerOptions });
+      const run = worker.run();
+      const running: RunningJobWorker = {
+        worker,
+        async stop() {
+          worker.shutdown();
+          await run;
+          jobWorkers.delete(running);
+        },
+      };
+      jobWorkers.add(running);
+      return running;
+    },
+    async stop() {
+      await Promise.all([...jobWorkers].map((running) => running.stop()));
+      orchestrator.shutdown();
+      await orchestratorRun;
+      await app.close();
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds, or fails with the last value seen. */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  do {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  } while (Date.now() < deadline);
+  throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import { JobTypeSchema } from '../contracts/job.js';
+import { describeIssues } from '../contracts/errors.js';
+
+const JOB_DEFINITION = Symbol.for('gpuflow.JobDefinition');
+
+/** What a handler gets besides its input. */
+export interface JobContext<Resources = unknown> {
+  readonly jobId: string;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  readonly workerId: string;
+  /** What `setup` returned: loaded once per worker process and shared by every job it runs. */
+  readonly resources: Resources;
+  /** Aborts when the job is cancelled, times out, loses its lease or the worker drains: stop promptly. */
+  readonly signal: AbortSignal;
+  /** Reports progress; shows in the job's view within about a second. `percent` is clamped to 0..100. */
+  progress(percent: number, message?: string): void;
+  /** A line of console output, printed by the worker with the job's id and kept with the job's lease. */
+  log(...parts: unknown[]): void;
+}
+
+export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resources> {
+  /** The job type: `^[a-z][a-z0-9-]{0,62}$`. Workers poll the task queue `jobs.<type>`. */
+  type: string;
+  /** Parsed before the handler runs; input that fails it fails the job at once, not retried. */
+  input: Schema;
+  /** Runs once per worker process before it takes jobs (model loading, the cold start). */
+  setup?: () => Resources | Promise<Resources>;
+  handler: (input: z.output<Schema>, ctx: JobContext<Resources>) => Output | Promise<Output>;
+}
+
+export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown>
+  extends JobDefinitionOptions<Schema, Output, Resources> {
+  readonly [JOB_DEFINITION]: true;
+}
+
+/** Declares a job type: its input schema, its once-per-process setup and its handler. */
+export function defineJob<Schema extends z.ZodType, Output, Resources = undefined>(
+  options: JobDefinitionOptions<Schema, Output, Resources>,
+): JobDefinition<Schema, Output, Resources> {
+  const type = JobTypeSchema.safeParse(options.type);
+  if (!type.success) throw new TypeError(`defineJob: ${describeIssues(type.error.issues, 'type')}`);
+  if (typeof options.input?.safeParse !== 'function') throw new TypeError('defineJob: input must be a zod schema');
+  if (typeof options.handler !== 'function') throw new TypeError('defineJob: handler must be a function');
+  return Object.freeze({ ...options, [JOB_DEFINITION]: true as const });
+}
+
+/** True for a definition made by `defineJob` from any copy of this module. */
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_DEFINITION] === true;
+}

@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { jobTaskQueue } from '../contracts/task-queues.js';
+import { createJobActivities, type ReadyJob } from '../activities/execute-job.js';
+import type { JobDefinition } from './define-job.js';
+
+export interface JobWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  jobs: readonly JobDefinition[];
+  /**
+   * Jobs of each type this process runs at once. Temporal reserves a slot before it polls, so a full worker
+   * takes no task it cannot start: the next job waits in the queue for any free worker instead.
+   * @defaultValue 1
+   */
+  capacity?: number;
+  /** How long a drain (SIGTERM, SIGINT, `shutdown()`) lets running jobs finish before cancelling them, ms. @defaultValue 30000 */
+  shutdownGraceMs?: number;
+  /** The worker id shown in job views. @defaultValue `<hostname>-<pid>` */
+  identity?: string;
+  /** Lease renewal period, ms. @defaultValue 1000 */
+  heartbeatIntervalMs?: number;
+  print?: (line: string) => void;
+}
+
+export interface JobWorker {
+  readonly identity: string;
+  readonly types: readonly string[];
+  /** Polls until shut down; rejects if any type's worker fails. */
+  run(): Promise<void>;
+  /** Stops polling and drains; idempotent. `run()` resolves when the drain is over. */
+  shutdown(): void;
+}
+
+export function defaultWorkerIdentity(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+/**
+ * A job worker: runs every job type's `setup` once, then polls `jobs.<type>` for each type. It registers
+ * activities only, so it needs no workflow bundle and never runs workflow code.
+ */
+export async function createJobWorker(options: JobWorkerOptions): Promise<JobWorker> {
+  const identity = options.identity ?? defaultWorkerIdentity();
+  const ready = new Map<string, ReadyJob>();
+  for (const definition of options.jobs) {
+    ready.set(definition.type, { definition, resources: await definition.setup?.() });
+  }
+  const activities = createJobActivities({
+    jobs: ready,
+    workerId: identity,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    print: options.print,
+  });
+  const workers = await Promise.all(
+    [...ready.keys()].map((type) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: jobTaskQueue(type),
+        activities,
+        identity,
+        maxConcurrentActivityTaskExecutions: options.capacity ?? 1,
+        shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
+        // Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
+        maxHeartbeatThrottleInterval: '1s',
+        defaultHeartbeatThrottleInterval: '1s',
+      }),
+    ),
+  );
+
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    identity,
+    types: [...ready.keys()],
+    async run() {
+      try {
+        await Promise.all(
+          workers.map((worker) =>
+            worker.run().catch((err: unknown) => {
+              shutdown();
+              throw err;
+            }),
+          ),
+        );
+      } finally {
+        stopping = true;
+      }
+    },
+    shutdown,
+  };
+}

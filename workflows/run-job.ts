@@ -1,0 +1,95 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { JobActivities } from '../activities/execute-job.js';
+import { FailureTypes, TIMEOUT_FAILURE_TYPES, type JobFailureDetails, type RunJobInput } from '../contracts/execution.js';
+import type { JobPolicy } from '../contracts/job.js';
+import { attemptStartedSignal } from '../contracts/messages.js';
+import { JobStatusKey } from '../contracts/search-attributes.js';
+import type { JobStatus } from '../contracts/status.js';
+import { jobTaskQueue } from '../contracts/task-queues.js';
+
+/** Retry backoff between attempts; the number of attempts comes from the job's policy. */
+const RETRY_BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
+
+function setStatus(status: JobStatus): void {
+  upsertSearchAttributes([{ key: JobStatusKey, value: status }]);
+}
+
+/**
+ * One job, one workflow: schedules the job's handler as the `executeJob` activity on the task queue of its type,
+ * where only workers that serve that type poll. The workflow's result is the handler's output; a failed job
+ * fails the workflow with an ApplicationFailure whose `type` says what went wrong.
+ *
+ * The client sets `JobType` and `JobStatus=IN_QUEUE` at start; this keeps `JobStatus` current afterwards.
+ */
+export async function runJob(job: RunJobInput): Promise<unknown> {
+  setHandler(attemptStartedSignal, (attempt) => {
+    upsertMemo({ ...attempt });
+    setStatus('IN_PROGRESS');
+  });
+
+  const { executeJob } = proxyActivities<JobActivities>({
+    taskQueue: jobTaskQueue(job.type),
+    startToCloseTimeout: job.policy.executionTimeoutMs,
+    // The TTL bounds the whole life: time in the queue, every attempt and the waits between them.
+    scheduleToCloseTimeout: job.policy.ttlMs,
+    // The lease: the worker heartbeats on its own timer; silence this long means the worker is gone.
+    heartbeatTimeout: job.policy.heartbeatTimeoutMs,
+    retry: {
+      ...RETRY_BACKOFF,
+      maximumAttempts: job.policy.maxAttempts,
+      nonRetryableErrorTypes: [FailureTypes.validation, FailureTypes.unknownJobType],
+    },
+    // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    priority: { priorityKey: job.policy.priority },
+  });
+
+  try {
+    const output = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    setStatus('COMPLETED');
+    return output;
+  } catch (err) {
+    if (isCancellation(err)) {
+      setStatus('CANCELLED');
+      throw err;
+    }
+    const failure = toJobFailure(err, job.policy);
+    setStatus(TIMEOUT_FAILURE_TYPES.has(failure.type ?? '') ? 'TIMED_OUT' : 'FAILED');
+    throw failure;
+  }
+}
+
+/** Turns whatever ended the activity into the failure a user reads in the job's `error`. */
+function toJobFailure(err: unknown, policy: JobPolicy): ApplicationFailure {
+  const workerId = err instanceof ActivityFailure ? (err.identity ?? null) : null;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const fail = (type: string, message: string, retryable: boolean): ApplicationFailure => {
+    const details: JobFailureDetails = { retryable, workerId };
+    return ApplicationFailure.create({ type, message, nonRetryable: true, details: [details], cause: err as Error });
+  };
+  if (cause instanceof ApplicationFailure) {
+    return fail(cause.type ?? 'Error', cause.message, !cause.nonRetryable);
+  }
+  if (cause instanceof TimeoutFailure) {
+    switch (cause.timeoutType) {
+      case TimeoutType.START_TO_CLOSE:
+        return fail(FailureTypes.executionTimeout, `attempt ran longer than executionTimeoutMs (${policy.executionTimeoutMs} ms)`, true);
+      case TimeoutType.HEARTBEAT:
+        return fail(FailureTypes.workerLost, `worker sent no heartbeat for heartbeatTimeoutMs (${policy.heartbeatTimeoutMs} ms)`, true);
+      default:
+        return fail(FailureTypes.ttlExpired, `job did not finish within ttlMs (${policy.ttlMs} ms)`, true);
+    }
+  }
+  return fail('Error', cause instanceof Error ? cause.message : String(cause), true);
+}
