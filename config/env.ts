@@ -42,6 +42,9 @@ const EnvSchema = z.object({
   GPUFLOW_API_KEYS: apiKeys,
   /** gRPC port of the embedded Temporal dev server; its Web UI listens 1000 above. */
   GPUFLOW_TEMPORAL_PORT: port.default(7233),
+  /** Where `gpuflow submit|status|cancel` find the API, and the key they send. */
+  GPUFLOW_API_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  GPUFLOW_API_KEY: z.string().min(1).optional(),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.output<typeof EnvSchema>;
@@ -62,4 +65,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(present);
   if (parsed.success) return parsed.data;
   throw new EnvError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+}
+
+/** The environment for a child process: this one's, with `overrides` on top. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
 }

@@ -18,8 +18,8 @@ export interface DevServerOptions {
   dbFilename?: string;
   /** How long to wait for the server to answer, ms. @defaultValue 60000 */
   readyTimeoutMs?: number;
-  /** Where the server's own output goes. @defaultValue ignored */
-  stdio?: 'inherit' | 'ignore';
+  /** Where the server's own output goes: a file descriptor, or 'inherit'. @defaultValue ignored */
+  stdio?: 'inherit' | 'ignore' | number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 

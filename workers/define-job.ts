@@ -26,8 +26,9 @@ export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resource
   /** Parsed before the handler runs; input that fails it fails the job at once, not retried. */
   input: Schema;
   /** Runs once per worker process before it takes jobs (model loading, the cold start). */
-  setup?: () => Resources | Promise<Resources>;
-  handler: (input: z.output<Schema>, ctx: JobContext<Resources>) => Output | Promise<Output>;
+  setup?(): Resources | Promise<Resources>;
+  // Method syntax on purpose: any job definition must be assignable to the registry's JobDefinition.
+  handler(input: z.output<Schema>, ctx: JobContext<Resources>): Output | Promise<Output>;
 }
 
 export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown>

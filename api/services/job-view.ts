@@ -1,12 +1,13 @@
 import { ApplicationFailure, TerminatedFailure, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { TIMEOUT_FAILURE_TYPES, type HeartbeatDetails, type JobFailureDetails, type JobMemo } from '../../contracts/execution.js';
 import type { JobErrorView, JobView, Progress } from '../../contracts/job.js';
 import { JobTypeKey } from '../../contracts/search-attributes.js';
 
-const { PendingActivityState } = temporal.api.enums.v1;
+// A CommonJS package: Node's ESM loader only sees its default export.
+const { PendingActivityState } = proto.temporal.api.enums.v1;
 
 /** How a job's run ended, read from its workflow's result or failure. */
 export type JobOutcome = { kind: 'running' } | { kind: 'completed'; output: unknown } | { kind: 'failed'; failure: unknown };

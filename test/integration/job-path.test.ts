@@ -9,7 +9,16 @@ import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '.
 describe('the job path on a real Temporal server', () => {
   const suffix = uniqueSuffix();
   const echo = withSuffix(echoJob, suffix);
-  const sleep = withSuffix(sleepJob, suffix);
+  const baseSleep = withSuffix(sleepJob, suffix);
+  const aborts: string[] = [];
+  // The real sleep job, plus a note of every abort its signal delivers.
+  const sleep = defineJob({
+    ...baseSleep,
+    handler: (input, ctx) => {
+      ctx.signal.addEventListener('abort', () => aborts.push(ctx.jobId));
+      return baseSleep.handler(input, ctx);
+    },
+  });
   let calls = 0;
   const counted = defineJob({
     type: `counted-${suffix}`,
@@ -49,5 +58,88 @@ describe('the job path on a real Temporal server', () => {
     expect(done.executionTimeMs).toBeGreaterThanOrEqual(0);
     expect(done.delayTimeMs).toBeGreaterThanOrEqual(0);
     expect(Date.parse(done.completedAt!)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
+  });
+
+  it('returns the existing job for an identical submission, whatever the key order, and runs the handler once', async () => {
+    const first = await submit({ type: counted.type, input: { n: 21, extra: { x: 1, y: 2 } } });
+    expect(first.statusCode).toBe(201);
+    const id = first.json<JobView>().id;
+    const done = await until(id, ['COMPLETED']);
+    expect(done.output).toEqual({ doubled: 42 });
+
+    const again = await submit({ input: { extra: { y: 2, x: 1 }, n: 21 }, type: counted.type });
+    expect(again.statusCode).toBe(200);
+    const cached = again.json<JobView & { deduplicated: boolean }>();
+    expect(cached).toMatchObject({ id, status: 'COMPLETED', deduplicated: true, output: { doubled: 42 } });
+    expect(calls).toBe(1);
+  });
+
+  it('dedups on an idempotency key, and makes a new job every time with dedup off', async () => {
+    const keyed = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: `order-${suffix}` });
+    const sameKey = await submit({ type: echo.type, input: { v: 2 }, idempotencyKey: `order-${suffix}` });
+    expect(keyed.statusCode).toBe(201);
+    expect(sameKey.statusCode).toBe(200);
+    expect(sameKey.json<JobView>().id).toBe(keyed.json<JobView>().id);
+    expect(keyed.json<JobView>().id).toMatch(new RegExp(`^${echo.type}-k-[0-9a-f]{32}$`));
+
+    const a = await submit({ type: echo.type, input: { v: 3 }, dedup: false });
+    const b = await submit({ type: echo.type, input: { v: 3 }, dedup: false });
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.json<JobView>().id).not.toBe(b.json<JobView>().id);
+  });
+
+  it('check says whether a job exists and never creates one', async () => {
+    const body = { type: echo.type, input: { checked: suffix } };
+    const before = await stack.app.inject({ method: 'POST', url: '/v1/jobs/check', payload: body });
+    expect(before.statusCode).toBe(200);
+    expect(before.json()).toEqual({ exists: false });
+    const again = await stack.app.inject({ method: 'POST', url: '/v1/jobs/check', payload: body });
+    expect(again.json()).toEqual({ exists: false });
+
+    const created = (await submit(body)).json<JobView>();
+    await until(created.id, ['COMPLETED']);
+    const after = await stack.app.inject({ method: 'POST', url: '/v1/jobs/check', payload: body });
+    expect(after.json()).toMatchObject({ exists: true, id: created.id, status: 'COMPLETED', output: body.input });
+  });
+
+  it('shows progress of a running job and cancels it: the handler signal fires and the job ends CANCELLED', async () => {
+    const { id } = (await submit({ type: sleep.type, input: { seconds: 60 }, dedup: false })).json<JobView>();
+    const running = await waitFor(() => view(id), (v) => v.status === 'IN_PROGRESS' && v.progress !== null);
+    expect(running.attempt).toBe(1);
+    expect(running.progress?.percent).toBeLessThan(100);
+    expect(running.progress?.message).toMatch(/slept \d+ of 60 s/);
+
+    const cancelledAt = Date.now();
+    const res = await stack.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
+    expect(res.statusCode).toBe(200);
+    const ended = await until(id, ['CANCELLED']);
+    expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+    expect(aborts).toContain(id);
+    expect(ended.completedAt).not.toBeNull();
+
+    // Cancel is idempotent: a finished job answers its unchanged view.
+    const repeat = await stack.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json<JobView>().status).toBe('CANCELLED');
+  });
+
+  it('fails a job whose input breaks the job schema at once, after one attempt, with the schema message', async () => {
+    const { id } = (await submit({ type: sleep.type, input: { seconds: 'ten' } })).json<JobView>();
+    const failed = await until(id, ['FAILED']);
+    expect(failed.attempt).toBe(1);
+    expect(failed.error).toMatchObject({ type: 'ValidationError', retryable: false });
+    expect(failed.error?.message).toMatch(/^input\.seconds: /);
+    expect(failed.error?.workerId).toBe(failed.workerId);
+  });
+
+  it('answers 404 for an unknown job, on view and on cancel', async () => {
+    for (const req of [
+      { method: 'GET' as const, url: `/v1/jobs/echo-${suffix}-nope` },
+      { method: 'POST' as const, url: `/v1/jobs/echo-${suffix}-nope/cancel` },
+    ]) {
+      const res = await stack.app.inject(req);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ statusCode: 404, code: 'GPUFLOW_ERR_JOB_NOT_FOUND', error: 'Not Found' });
+    }
   });
 });

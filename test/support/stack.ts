@@ -11,8 +11,8 @@ import { defineJob, type JobDefinition } from '../../workers/define-job.js';
 
 export const NAMESPACE = 'default';
 
-// The SDK logs every worker state change at INFO; tests want warnings and errors only. Once per test process.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// The SDK logs every worker state change at INFO; tests want errors only (failed jobs are expected here). Once per test process.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 /** A short random suffix that keeps job types, task queues and ids of one test apart from every other's. */
 export function uniqueSuffix(): string {

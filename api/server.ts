@@ -1,0 +1,42 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Env } from '../config/env.js';
+import { buildApp } from './app.js';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Process entry of the API: connects to Temporal, listens, and closes cleanly on SIGINT / SIGTERM. */
+export async function runApiServer(env: Env): Promise<void> {
+  const host = env.GPUFLOW_API_HOST;
+  if (env.GPUFLOW_API_KEYS.length === 0 && !LOOPBACK.test(host)) {
+    throw new Error(
+      `refusing to listen on ${host} without API keys: set GPUFLOW_API_KEYS (key[:admin|submit], comma-separated) ` +
+        'or listen on 127.0.0.1',
+    );
+  }
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const app = await buildApp({
+    client,
+    namespace: env.TEMPORAL_NAMESPACE,
+    apiKeys: env.GPUFLOW_API_KEYS,
+    logger: { level: env.GPUFLOW_LOG_LEVEL },
+  });
+  if (env.GPUFLOW_API_KEYS.length === 0) {
+    app.log.warn(
+      '!!! NO API KEYS CONFIGURED: every request is admin. Serving loopback only. Set GPUFLOW_API_KEYS before exposing the API. !!!',
+    );
+  }
+  let closing = false;
+  const close = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    void app
+      .close()
+      .then(() => connection.close())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', close);
+  process.once('SIGTERM', close);
+  await app.listen({ host, port: env.GPUFLOW_API_PORT });
+}

@@ -1,0 +1,85 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { EnvError, loadEnv, type Env } from '../config/env.js';
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return parsed;
+}
+
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('expected a number of seconds (0 or more)');
+  return parsed;
+}
+
+function env(): Env {
+  try {
+    return loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`gpuflow: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const program = new Command('gpuflow')
+  .description('Self-hostable serverless GPU job queue on Temporal')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(`gpuflow: ${text}`) });
+
+program
+  .command('dev')
+  .description('run the whole stack here: Temporal dev server, orchestrator, a worker for examples/jobs, the API')
+  .action(async () => (await import('./dev.js')).runDev(env()));
+
+program
+  .command('api')
+  .description('run the HTTP API')
+  .action(async () => (await import('../api/server.js')).runApiServer(env()));
+
+program
+  .command('orchestrator')
+  .description('run the worker that runs job workflows (task queue gpuflow-control)')
+  .action(async () => (await import('./processes.js')).runOrchestrator(env()));
+
+program
+  .command('worker')
+  .description('run a job worker for the job types that the given modules define')
+  .argument('<modules...>', 'job modules (.ts or .js) that export defineJob(...)')
+  .option('--capacity <n>', 'jobs of each type run at once', positiveInt, 1)
+  .option('--grace <seconds>', 'on SIGTERM/SIGINT, how long running jobs may finish before they are handed back', seconds, 30)
+  .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
+  .action(async (modules: string[], options: { capacity: number; grace: number; identity?: string }) =>
+    (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),
+  );
+
+program
+  .command('submit')
+  .description('submit a job through the API and print its view')
+  .argument('<type>', 'job type')
+  .argument('[input]', 'input as JSON', '{}')
+  .option('--wait', 'poll until the job ends')
+  .option('--no-dedup', 'always create a new job')
+  .action(async (type: string, input: string, options: { wait?: boolean; dedup: boolean }) =>
+    (await import('./api-client.js')).submitCommand(env(), type, input, options),
+  );
+
+program
+  .command('status')
+  .description('print a job view')
+  .argument('<id>')
+  .action(async (id: string) => (await import('./api-client.js')).statusCommand(env(), id));
+
+program
+  .command('cancel')
+  .description('cancel a job')
+  .argument('<id>')
+  .action(async (id: string) => (await import('./api-client.js')).cancelCommand(env(), id));
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`gpuflow: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

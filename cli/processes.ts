@@ -1,0 +1,54 @@
+import { NativeConnection } from '@temporalio/worker';
+import type { Env } from '../config/env.js';
+import { createJobWorker } from '../workers/job-worker.js';
+import { loadJobModules } from '../workers/load-job-modules.js';
+import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
+import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
+
+/**
+ * Process entries of the two kinds of worker. SIGINT and SIGTERM start a drain of every worker in the process
+ * (running jobs get the grace period); `run()` resolves when the drain is over, and the process exits.
+ */
+export async function runOrchestrator(env: Env): Promise<void> {
+  installWorkerRuntime(env);
+  const workflowBundle = await bundleWorkflows();
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    const worker = await createOrchestrator({ connection, namespace: env.TEMPORAL_NAMESPACE, workflowBundle });
+    onShutdownSignal(() => worker.shutdown());
+    console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function runJobWorkerProcess(
+  env: Env,
+  options: { modules: string[]; capacity: number; grace: number; identity?: string },
+): Promise<void> {
+  installWorkerRuntime(env);
+  const jobs = await loadJobModules(options.modules);
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    const worker = await createJobWorker({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      jobs,
+      capacity: options.capacity,
+      shutdownGraceMs: options.grace * 1000,
+      ...(options.identity ? { identity: options.identity } : {}),
+    });
+    onShutdownSignal((signal) => {
+      console.log(`worker ${worker.identity}: ${signal}, draining (running jobs get ${options.grace} s to finish)`);
+      worker.shutdown();
+    });
+    console.log(
+      `worker ${worker.identity}: serving ${worker.types.join(', ')} (capacity ${options.capacity} per type) on ${env.TEMPORAL_ADDRESS}`,
+    );
+    await worker.run();
+    console.log(`worker ${worker.identity}: drained, exiting`);
+  } finally {
+    await connection.close();
+  }
+}

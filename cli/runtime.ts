@@ -1,0 +1,40 @@
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import type { Env } from '../config/env.js';
+
+/** SDK messages that are expected in our setup and only confuse users (a job worker has no workflows, ...). */
+const EXPECTED = [/^No (workflows|activities|Nexus services) registered/];
+
+const SDK_LEVELS: Record<Env['GPUFLOW_LOG_LEVEL'], LogLevel> = {
+  fatal: 'ERROR',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+  silent: 'ERROR',
+};
+
+/**
+ * Installs the Temporal Runtime once per worker process: our log level, without the expected noise, and without
+ * the SDK's own signal handlers, so that this process decides what SIGINT / SIGTERM do (see `onShutdownSignal`).
+ */
+export function installWorkerRuntime(env: Env): void {
+  const fallback = new DefaultLogger('TRACE');
+  const print = (entry: LogEntry): void => {
+    if (EXPECTED.some((pattern) => pattern.test(entry.message))) return;
+    fallback.log(entry.level, entry.message, entry.meta);
+  };
+  Runtime.install({ logger: new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print), shutdownSignals: [] });
+}
+
+/** The first SIGINT / SIGTERM starts a graceful stop; a second one exits at once. */
+export function onShutdownSignal(stop: (signal: NodeJS.Signals) => void): void {
+  let received = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (received) process.exit(130);
+      received = true;
+      stop(signal);
+    });
+  }
+}
