@@ -16,6 +16,8 @@ export interface AppDeps {
   apiKeys?: readonly ApiKey[];
   /** Task queue of the `runJob` workflows. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
+  /** Longest a request waits on Temporal before it answers 503, ms. @defaultValue 5000 */
+  temporalTimeoutMs?: number;
   /** @defaultValue 1 MiB */
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
@@ -26,6 +28,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
+  app.removeContentTypeParser('text/plain');
 
   await app.register(errorHandlerPlugin);
   await app.register(swagger, {
@@ -39,7 +43,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
 
-  const jobs = new JobService({ client: deps.client, controlTaskQueue: deps.controlTaskQueue });
+  const jobs = new JobService({
+    client: deps.client,
+    controlTaskQueue: deps.controlTaskQueue,
+    temporalTimeoutMs: deps.temporalTimeoutMs,
+  });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   return app;

@@ -53,8 +53,9 @@ export type JobPolicy = z.output<typeof JobPolicySchema>;
 /** Body of `POST /v1/jobs` and `POST /v1/jobs/check`. */
 export const SubmitJobSchema = z.strictObject({
   type: JobTypeSchema,
-  /** Any JSON value; the job type's own schema checks it on the worker. */
-  input: z.json(),
+  /** Any JSON value (required; may be null); the job type's own schema checks it on the worker. */
+  // The body is parsed JSON already, so any value it holds is JSON; only a missing one needs a plain message.
+  input: z.unknown().refine((value) => value !== undefined, 'required: any JSON value'),
   policy: JobPolicySchema.prefault({}),
   /** Dedup on this key instead of on a hash of type + input. */
   idempotencyKey: z.string().min(1).max(256).optional(),

@@ -57,7 +57,7 @@ function toPublicError(err: FastifyError): { statusCode: number; code: string; m
       return { statusCode: 413, code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE', message: err.message };
   }
   if (err.code?.startsWith('GPUFLOW_ERR_') && err.statusCode) return pick(err);
-  const grpcCode = isGrpcServiceError(err) ? (err as { code?: unknown }).code : undefined;
+  const grpcCode = grpcCodeOf(err) ?? grpcCodeOf(err.cause);
   if (grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED) {
     return pick(new Errors.TemporalUnavailable());
   }
@@ -65,6 +65,11 @@ function toPublicError(err: FastifyError): { statusCode: number; code: string; m
     return { statusCode: err.statusCode, code: 'GPUFLOW_ERR_BAD_REQUEST', message: err.message };
   }
   return pick(new Errors.Internal());
+}
+
+/** The gRPC status of a call that failed; the Temporal client often wraps it in a ServiceError's `cause`. */
+function grpcCodeOf(err: unknown): number | undefined {
+  return isGrpcServiceError(err) ? (err as { code: number }).code : undefined;
 }
 
 function pick(err: { statusCode?: number; code: string; message: string }) {

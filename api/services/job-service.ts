@@ -18,23 +18,39 @@ export interface JobServiceOptions {
   client: Client;
   /** Task queue of the `runJob` workflows. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
+  /**
+   * Longest one API operation waits on Temporal, ms. The client retries an unreachable server for a long time;
+   * past this the caller gets a 503 and can retry (submission is idempotent).
+   * @defaultValue 5000
+   */
+  temporalTimeoutMs?: number;
 }
 
 /** Jobs as the API sees them: Temporal workflows named by job id. Holds no state of its own. */
 export class JobService {
   private readonly client: Client;
   private readonly controlTaskQueue: string;
+  private readonly temporalTimeoutMs: number;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
+    this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
+  }
+
+  private bounded<T>(operation: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + this.temporalTimeoutMs, operation);
   }
 
   /**
    * Starts the job's workflow unless one with its id exists. A running or completed job is returned as it is
    * (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
    */
-  async submit(job: SubmitJob): Promise<{ created: boolean; view: JobView }> {
+  submit(job: SubmitJob): Promise<{ created: boolean; view: JobView }> {
+    return this.bounded(() => this.submitNow(job));
+  }
+
+  private async submitNow(job: SubmitJob): Promise<{ created: boolean; view: JobView }> {
     const jobId = jobIdFor(job);
     const args: RunJobInput = { jobId, type: job.type, input: job.input, policy: job.policy };
     let created = true;
@@ -57,20 +73,24 @@ export class JobService {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       created = false;
     }
-    return { created, view: await this.get(jobId) };
+    return { created, view: await this.viewOf(jobId) };
   }
 
   /** The view of the job this submission would create or return, if that job exists; never creates. */
   async check(job: SubmitJob): Promise<JobView | null> {
     try {
-      return await this.get(jobIdFor(job));
+      return await this.bounded(() => this.viewOf(jobIdFor(job)));
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return null;
       throw err;
     }
   }
 
-  async get(jobId: string): Promise<JobView> {
+  get(jobId: string): Promise<JobView> {
+    return this.bounded(() => this.viewOf(jobId));
+  }
+
+  private async viewOf(jobId: string): Promise<JobView> {
     const handle = this.client.workflow.getHandle(jobId);
     const description = await describeOrNotFound(handle, jobId);
     const outcome = description.status.name === 'RUNNING' ? { kind: 'running' as const } : await outcomeOf(handle);
@@ -81,7 +101,11 @@ export class JobService {
    * Requests cancellation and answers the view as it is now: a running handler sees its signal abort within
    * about a second and the job ends CANCELLED once it has stopped. A finished job is left as it is.
    */
-  async cancel(jobId: string): Promise<JobView> {
+  cancel(jobId: string): Promise<JobView> {
+    return this.bounded(() => this.cancelNow(jobId));
+  }
+
+  private async cancelNow(jobId: string): Promise<JobView> {
     const handle = this.client.workflow.getHandle(jobId);
     const description = await describeOrNotFound(handle, jobId);
     if (description.status.name === 'RUNNING') {
@@ -92,7 +116,7 @@ export class JobService {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
     }
-    return this.get(jobId);
+    return this.viewOf(jobId);
   }
 }
 
