@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { JobView } from '../../contracts/job.js';
+import { freePort } from '../../scripts/temporal-dev-server.js';
+import { runGpuflow, type GpuflowProcess } from '../support/processes.js';
+import { waitFor } from '../support/stack.js';
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Two ports n and n+1000 that are both free: the dev server's gRPC and Web UI ports. */
+async function temporalPorts(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 1000 < 65_536 && !(await listening(port + 1000))) return port;
+  }
+}
+
+describe('gpuflow dev: the whole stack from one command', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gpuflow-dev-'));
+  let dev: GpuflowProcess | undefined;
+  afterAll(async () => {
+    if (dev && dev.child.exitCode === null) {
+      dev.child.kill('SIGKILL');
+      await dev.exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves jobs, stops everything on SIGINT and SIGTERM, and keeps every job across a restart', async () => {
+    const temporalPort = await temporalPorts();
+    const apiPort = await freePort();
+    const env = {
+      GPUFLOW_DATA_DIR: dataDir,
+      GPUFLOW_TEMPORAL_PORT: String(temporalPort),
+      GPUFLOW_API_PORT: String(apiPort),
+      TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+    };
+    const api = `http://127.0.0.1:${apiPort}`;
+    const view = async (id: string) => (await fetch(`${api}/v1/jobs/${id}`)).json() as Promise<JobView>;
+
+    dev = runGpuflow(['dev'], env);
+    await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
+    expect(dev.output.join('\n')).toContain(`Temporal UI    http://127.0.0.1:${temporalPort + 1000}`);
+
+    const res = await fetch(`${api}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'echo', input: { a: 1 } }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as JobView;
+    const done = await waitFor(() => view(id), (v) => v.status === 'COMPLETED');
+    expect(done.output).toEqual({ a: 1 });
+
+    // Ctrl-C: every child and the Temporal server are gone within a few seconds.
+    const stoppedAt = Date.now();
+    dev.child.kill('SIGINT');
+    expect(await dev.exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    expect(await listening(apiPort)).toBe(false);
+    expect(await listening(temporalPort)).toBe(false);
+
+    // Same data dir: the job is still there, output and all.
+    dev = runGpuflow(['dev'], env);
+    await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
+    const again = await view(id);
+    expect(again).toMatchObject({ id, status: 'COMPLETED', output: { a: 1 }, attempt: 1 });
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+    expect(await listening(temporalPort)).toBe(false);
+  }, 240_000);
+});
