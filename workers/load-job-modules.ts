@@ -10,7 +10,7 @@ export async function loadJobModules(paths: readonly string[], cwd = process.cwd
   if (paths.length === 0) throw new Error('no job modules given: name at least one file that exports defineJob(...)');
   const byType = new Map<string, { definition: JobDefinition; path: string }>();
   for (const path of paths) {
-    const module = (await import(pathToFileURL(resolve(cwd, path)).href)) as Record<string, unknown>;
+    const module = await importJobModule(resolve(cwd, path));
     const found = new Set<JobDefinition>();
     for (const value of Object.values(module)) {
       for (const candidate of Array.isArray(value) ? value : [value]) {
@@ -27,4 +27,17 @@ export async function loadJobModules(paths: readonly string[], cwd = process.cwd
     }
   }
   return [...byType.values()].map((entry) => entry.definition);
+}
+
+async function importJobModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (err) {
+    // A .ts file in a folder whose package.json does not say "type": "module" is loaded as CommonJS, and the
+    // ESM-only SDK then fails with a message about require() cycles that says nothing useful.
+    if ((err as { code?: unknown }).code === 'ERR_REQUIRE_CYCLE_MODULE') {
+      throw new Error(`${path} was loaded as CommonJS: job modules are ES modules. Add "type": "module" to the nearest package.json or name the file .mts`, { cause: err });
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,88 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobView } from '../../contracts/job.js';
+import { PROJECT_ROOT } from '../../scripts/temporal-cli.js';
+import { runGpuflow, type GpuflowProcess } from '../support/processes.js';
+import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
+
+/**
+ * `gpuflow worker` as a user runs it on a GPU host: a job module in a project of its own that imports the SDK as
+ * `gpuflow/worker`, a worker process against a Temporal address, and a drain on SIGTERM.
+ */
+describe('gpuflow worker process', () => {
+  const suffix = uniqueSuffix();
+  const type = `nap-${suffix}`;
+  const project = mkdtempSync(join(tmpdir(), 'gpuflow-user-'));
+  let stack: TestStack;
+  let worker: GpuflowProcess | undefined;
+
+  beforeAll(async () => {
+    // A user's project with gpuflow and zod installed (linked to this checkout).
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-gpu-jobs', type: 'module', private: true }));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(PROJECT_ROOT, join(project, 'node_modules', 'gpuflow'));
+    symlinkSync(join(PROJECT_ROOT, 'node_modules', 'zod'), join(project, 'node_modules', 'zod'));
+    writeFileSync(
+      join(project, 'nap.ts'),
+      `import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineJob } from 'gpuflow/worker';
+
+let loads = 0;
+export default defineJob({
+  type: '${type}',
+  input: z.object({ ms: z.number().int().min(0) }),
+  async setup() {
+    loads += 1;
+    return { model: 'weights-v1' };
+  },
+  async handler({ ms }, ctx) {
+    ctx.log('napping for', ms, 'ms');
+    await sleep(ms, undefined, { signal: ctx.signal });
+    return { napped: ms, model: ctx.resources.model, loads, worker: ctx.workerId };
+  },
+});
+`,
+    );
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    if (worker && worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    await stack?.stop();
+    rmSync(project, { recursive: true, force: true });
+  });
+
+  const submit = async (input: unknown) =>
+    (await stack.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type, input, dedup: false } })).json<JobView>();
+  const view = async (id: string) => (await stack.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobView>();
+
+  it('runs jobs from a module that imports gpuflow/worker, with setup run once', async () => {
+    worker = runGpuflow(['worker', join(project, 'nap.ts'), '--capacity', '2', '--identity', `gpu-host-${suffix}`], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    });
+    await worker.waitForLine(new RegExp(`serving ${type}`));
+    const jobs = await Promise.all([submit({ ms: 10 }), submit({ ms: 20 })]);
+    for (const job of jobs) {
+      const done = await waitFor(() => view(job.id), (v) => v.status === 'COMPLETED');
+      expect(done.output).toMatchObject({ model: 'weights-v1', loads: 1, worker: `gpu-host-${suffix}` });
+      expect(done.workerId).toBe(`gpu-host-${suffix}`);
+    }
+    await worker.waitForLine(/napping for 20 ms/);
+  });
+
+  it('on SIGTERM stops taking jobs, lets the running one finish within the grace period, and exits 0', async () => {
+    const running = await submit({ ms: 3000 });
+    await waitFor(() => view(running.id), (v) => v.status === 'IN_PROGRESS');
+    worker!.child.kill('SIGTERM');
+    await worker!.waitForLine(/draining/);
+    const queued = await submit({ ms: 10 });
+
+    expect(await worker!.exited).toBe(0);
+    const finished = await view(running.id);
+    expect(finished).toMatchObject({ status: 'COMPLETED', attempt: 1, output: { napped: 3000 } });
+    // The job submitted during the drain was not taken: it waits for the next worker.
+    expect((await view(queued.id)).status).toBe('IN_QUEUE');
+  });
+});

@@ -1,0 +1,110 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createJobActivities, type ReadyJob } from '../../activities/execute-job.js';
+import type { HeartbeatDetails } from '../../contracts/execution.js';
+import { defineJob, type JobDefinition } from '../../workers/define-job.js';
+import { JobError } from '../../workers/job-error.js';
+
+// A real logger that keeps quiet: the failures below are expected, and there is no client to report attempts to.
+const quiet = new DefaultLogger('ERROR', () => undefined);
+const mockEnv = (info: Partial<Info> = {}) => new MockActivityEnvironment(info, { logger: quiet });
+
+function activitiesFor(definition: JobDefinition, resources: unknown = undefined) {
+  const lines: string[] = [];
+  const jobs = new Map<string, ReadyJob>([[definition.type, { definition, resources }]]);
+  const activities = createJobActivities({ jobs, workerId: 'test-worker', heartbeatIntervalMs: 20, print: (line) => lines.push(line) });
+  return { ...activities, lines };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('executeJob (the activity that runs a handler)', () => {
+  it('parses the input with the job schema and hands the handler its setup resources', async () => {
+    const job = defineJob({
+      type: 'add',
+      input: z.object({ a: z.number(), b: z.number().default(1) }),
+      handler: ({ a, b }, ctx) => ({ sum: a + b, resources: ctx.resources, worker: ctx.workerId, attempt: ctx.attempt }),
+    });
+    const { executeJob } = activitiesFor(job, { model: 'm' });
+    const output = await mockEnv({ attempt: 2 }).run(executeJob, { jobId: 'add-1', type: 'add', input: { a: 2 } });
+    expect(output).toEqual({ sum: 3, resources: { model: 'm' }, worker: 'test-worker', attempt: 2 });
+  });
+
+  it('turns a handler that returns nothing into a null output', async () => {
+    const { executeJob } = activitiesFor(defineJob({ type: 'void', input: z.null(), handler: () => undefined }));
+    expect(await mockEnv().run(executeJob, { jobId: 'v', type: 'void', input: null })).toBeNull();
+  });
+
+  it('fails bad input as a non-retryable ValidationError naming the field', async () => {
+    const { executeJob } = activitiesFor(defineJob({ type: 'n', input: z.object({ steps: z.number().int() }), handler: () => 1 }));
+    const failure = await failureOf(mockEnv().run(executeJob, { jobId: 'n', type: 'n', input: { steps: 1.5 } }));
+    expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
+    expect(failure.message).toMatch(/^input\.steps: /);
+  });
+
+  it('maps JobError to its retryability and type, and any other throw to a retryable failure of its class', async () => {
+    const cases: [unknown, { type: string; nonRetryable: boolean; message: string }][] = [
+      [new JobError('bad prompt', { retryable: false }), { type: 'JobError', nonRetryable: true, message: 'bad prompt' }],
+      [new JobError('oom', { type: 'OutOfMemory' }), { type: 'OutOfMemory', nonRetryable: false, message: 'oom' }],
+      [new RangeError('too far'), { type: 'RangeError', nonRetryable: false, message: 'too far' }],
+      ['a string', { type: 'Error', nonRetryable: false, message: 'a string' }],
+    ];
+    for (const [thrown, expected] of cases) {
+      const { executeJob } = activitiesFor(defineJob({ type: 't', input: z.null(), handler: () => Promise.reject(thrown) }));
+      expect(await failureOf(mockEnv().run(executeJob, { jobId: 't', type: 't', input: null }))).toMatchObject(expected);
+    }
+  });
+
+  it('heartbeats progress and the newest log lines on its own timer while the handler runs', async () => {
+    const job = defineJob({
+      type: 'busy',
+      input: z.null(),
+      async handler(_input, ctx) {
+        ctx.progress(150, 'warming up');
+        ctx.log('loaded', { layers: 2 });
+        await sleep(100); // a long GPU call that never yields progress
+        return 'ok';
+      },
+    });
+    const { executeJob, lines } = activitiesFor(job);
+    const env = mockEnv({ heartbeatTimeoutMs: 30_000 });
+    const beats: HeartbeatDetails[] = [];
+    // MockActivityEnvironment is an EventEmitter at run time; its typings lose that.
+    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) => beats.push(structuredClone(details)));
+    await env.run(executeJob, { jobId: 'busy-1', type: 'busy', input: null });
+    expect(beats.length).toBeGreaterThanOrEqual(4);
+    expect(beats.at(-1)).toEqual({ progress: { percent: 100, message: 'warming up' }, log: ['loaded {"layers":2}'] });
+    expect(lines).toEqual(['[busy-1#1] loaded {"layers":2}']);
+  });
+
+  it('aborts the handler signal on cancellation and reports the attempt as cancelled', async () => {
+    let aborted = false;
+    const job = defineJob({
+      type: 'wait',
+      input: z.null(),
+      async handler(_input, ctx) {
+        ctx.signal.addEventListener('abort', () => (aborted = true));
+        await sleep(60_000, undefined, { signal: ctx.signal });
+      },
+    });
+    const { executeJob } = activitiesFor(job);
+    const env = mockEnv();
+    const run = env.run(executeJob, { jobId: 'w', type: 'wait', input: null });
+    setTimeout(() => env.cancel(), 50);
+    await expect(run).rejects.toBeInstanceOf(CancelledFailure);
+    expect(aborted).toBe(true);
+  });
+});
