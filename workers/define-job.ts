@@ -31,8 +31,11 @@ export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resource
   handler(input: z.output<Schema>, ctx: JobContext<Resources>): Output | Promise<Output>;
 }
 
-export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown>
-  extends JobDefinitionOptions<Schema, Output, Resources> {
+export interface JobDefinition<
+  Schema extends z.ZodType = z.ZodType,
+  Output = unknown,
+  Resources = unknown,
+> extends JobDefinitionOptions<Schema, Output, Resources> {
   readonly [JOB_DEFINITION]: true;
 }
 

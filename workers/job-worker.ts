@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../contracts/task-queues.js';
 import { createJobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { JobDefinition } from './define-job.js';

@@ -36,7 +36,10 @@ async function importJobModule(path: string): Promise<Record<string, unknown>> {
     // A .ts file in a folder whose package.json does not say "type": "module" is loaded as CommonJS, and the
     // ESM-only SDK then fails with a message about require() cycles that says nothing useful.
     if ((err as { code?: unknown }).code === 'ERR_REQUIRE_CYCLE_MODULE') {
-      throw new Error(`${path} was loaded as CommonJS: job modules are ES modules. Add "type": "module" to the nearest package.json or name the file .mts`, { cause: err });
+      throw new Error(
+        `${path} was loaded as CommonJS: job modules are ES modules. Add "type": "module" to the nearest package.json or name the file .mts`,
+        { cause: err },
+      );
     }
     throw err;
   }

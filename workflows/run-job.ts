@@ -11,7 +11,12 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { JobActivities } from '../activities/execute-job.js';
-import { FailureTypes, TIMEOUT_FAILURE_TYPES, type JobFailureDetails, type RunJobInput } from '../contracts/execution.js';
+import {
+  FailureTypes,
+  TIMEOUT_FAILURE_TYPES,
+  type JobFailureDetails,
+  type RunJobInput,
+} from '../contracts/execution.js';
 import type { JobPolicy } from '../contracts/job.js';
 import { attemptStartedSignal } from '../contracts/messages.js';
 import { JobStatusKey } from '../contracts/search-attributes.js';
@@ -84,9 +89,17 @@ function toJobFailure(err: unknown, policy: JobPolicy): ApplicationFailure {
   if (cause instanceof TimeoutFailure) {
     switch (cause.timeoutType) {
       case TimeoutType.START_TO_CLOSE:
-        return fail(FailureTypes.executionTimeout, `attempt ran longer than executionTimeoutMs (${policy.executionTimeoutMs} ms)`, true);
+        return fail(
+          FailureTypes.executionTimeout,
+          `attempt ran longer than executionTimeoutMs (${policy.executionTimeoutMs} ms)`,
+          true,
+        );
       case TimeoutType.HEARTBEAT:
-        return fail(FailureTypes.workerLost, `worker sent no heartbeat for heartbeatTimeoutMs (${policy.heartbeatTimeoutMs} ms)`, true);
+        return fail(
+          FailureTypes.workerLost,
+          `worker sent no heartbeat for heartbeatTimeoutMs (${policy.heartbeatTimeoutMs} ms)`,
+          true,
+        );
       default:
         return fail(FailureTypes.ttlExpired, `job did not finish within ttlMs (${policy.ttlMs} ms)`, true);
     }

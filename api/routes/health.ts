@@ -4,7 +4,10 @@ import { z } from 'zod';
 
 const READY_TIMEOUT_MS = 2000;
 
-export const healthRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: string }> = async (app, { client, namespace }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: string }> = async (
+  app,
+  { client, namespace },
+) => {
   app.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -16,7 +19,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: st
     {
       schema: {
         hide: true,
-        response: { 200: z.object({ status: z.literal('ready') }), 503: z.object({ status: z.literal('unavailable'), reason: z.string() }) },
+        response: {
+          200: z.object({ status: z.literal('ready') }),
+          503: z.object({ status: z.literal('unavailable'), reason: z.string() }),
+        },
       },
     },
     async (_request, reply) => {
@@ -26,7 +32,9 @@ export const healthRoutes: FastifyPluginAsyncZod<{ client: Client; namespace: st
         );
         return { status: 'ready' as const };
       } catch (err) {
-        const reason = isNamespaceMissing(err) ? `namespace "${namespace}" does not exist` : 'Temporal cannot be reached';
+        const reason = isNamespaceMissing(err)
+          ? `namespace "${namespace}" does not exist`
+          : 'Temporal cannot be reached';
         return reply.status(503).send({ status: 'unavailable' as const, reason });
       }
     },

@@ -38,7 +38,13 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobService }> = async (app
 
   app.get(
     '/v1/jobs/:id',
-    { schema: { summary: 'A job: status, progress, output or error', params: JobParams, response: { 200: JobViewSchema } } },
+    {
+      schema: {
+        summary: 'A job: status, progress, output or error',
+        params: JobParams,
+        response: { 200: JobViewSchema },
+      },
+    },
     async (request) => jobs.get(request.params.id),
   );
 

@@ -2,7 +2,12 @@ import { ApplicationFailure, TerminatedFailure, type WorkflowExecutionDescriptio
 import type { PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
-import { TIMEOUT_FAILURE_TYPES, type HeartbeatDetails, type JobFailureDetails, type JobMemo } from '../../contracts/execution.js';
+import {
+  TIMEOUT_FAILURE_TYPES,
+  type HeartbeatDetails,
+  type JobFailureDetails,
+  type JobMemo,
+} from '../../contracts/execution.js';
 import type { JobErrorView, JobView, Progress } from '../../contracts/job.js';
 import { JobTypeKey } from '../../contracts/search-attributes.js';
 
@@ -10,7 +15,8 @@ import { JobTypeKey } from '../../contracts/search-attributes.js';
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 
 /** How a job's run ended, read from its workflow's result or failure. */
-export type JobOutcome = { kind: 'running' } | { kind: 'completed'; output: unknown } | { kind: 'failed'; failure: unknown };
+export type JobOutcome =
+  { kind: 'running' } | { kind: 'completed'; output: unknown } | { kind: 'failed'; failure: unknown };
 
 const iso = (ms: number | undefined | null): string | null => (ms == null ? null : new Date(ms).toISOString());
 const msOf = (isoTime: string | undefined): number | undefined => (isoTime ? Date.parse(isoTime) : undefined);
@@ -61,13 +67,18 @@ export function buildJobView(
   const closedMs = description.closeTime?.getTime();
   const startedMs = msOf(memo.startedAt);
   const ended = { ...base, executionTimeMs: closedMs && startedMs ? Math.max(0, closedMs - startedMs) : null };
-  if (outcome.kind === 'completed') return { ...ended, status: 'COMPLETED', output: outcome.output as JobView['output'] };
+  if (outcome.kind === 'completed')
+    return { ...ended, status: 'COMPLETED', output: outcome.output as JobView['output'] };
 
   switch (description.status.name) {
     case 'CANCELLED':
       return { ...ended, status: 'CANCELLED' };
     case 'TIMED_OUT':
-      return { ...ended, status: 'TIMED_OUT', error: { type: 'TtlExpired', message: 'the job ran out of time', retryable: true, workerId: null } };
+      return {
+        ...ended,
+        status: 'TIMED_OUT',
+        error: { type: 'TtlExpired', message: 'the job ran out of time', retryable: true, workerId: null },
+      };
     default: {
       const error = errorOf(outcome.failure, ended.workerId);
       return { ...ended, status: TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED', error };
@@ -81,7 +92,10 @@ function delayOf(memo: JobMemo): number | null {
   return scheduled !== undefined && started !== undefined ? Math.max(0, started - scheduled) : null;
 }
 
-function decodeHeartbeat(payload: Parameters<PayloadConverter['fromPayload']>[0] | undefined, payloads: PayloadConverter) {
+function decodeHeartbeat(
+  payload: Parameters<PayloadConverter['fromPayload']>[0] | undefined,
+  payloads: PayloadConverter,
+) {
   if (!payload) return undefined;
   try {
     return payloads.fromPayload<HeartbeatDetails>(payload);
@@ -105,5 +119,10 @@ function errorOf(failure: unknown, workerId: string | null): JobErrorView {
   if (cause instanceof TerminatedFailure) {
     return { type: 'Terminated', message: cause.message || 'terminated by an operator', retryable: true, workerId };
   }
-  return { type: 'Error', message: cause instanceof Error ? cause.message : 'the job failed', retryable: true, workerId };
+  return {
+    type: 'Error',
+    message: cause instanceof Error ? cause.message : 'the job failed',
+    retryable: true,
+    workerId,
+  };
 }

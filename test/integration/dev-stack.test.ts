@@ -58,7 +58,10 @@ describe('gpuflow dev: the whole stack from one command', () => {
     });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as JobView;
-    const done = await waitFor(() => view(id), (v) => v.status === 'COMPLETED');
+    const done = await waitFor(
+      () => view(id),
+      (v) => v.status === 'COMPLETED',
+    );
     expect(done.output).toEqual({ a: 1 });
 
     // Ctrl-C: every child and the Temporal server are gone within a few seconds.

@@ -38,7 +38,11 @@ describe('the job path on a real Temporal server', () => {
 
   const submit = (body: unknown) => stack.app.inject({ method: 'POST', url: '/v1/jobs', payload: body as object });
   const view = async (id: string) => (await stack.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobView>();
-  const until = (id: string, statuses: string[]) => waitFor(() => view(id), (v) => statuses.includes(v.status));
+  const until = (id: string, statuses: string[]) =>
+    waitFor(
+      () => view(id),
+      (v) => statuses.includes(v.status),
+    );
 
   it('runs a submitted job to COMPLETED with the handler output', async () => {
     const input = { a: 1, nested: { b: [1, 2, 3] } };
@@ -104,7 +108,10 @@ describe('the job path on a real Temporal server', () => {
 
   it('shows progress of a running job and cancels it: the handler signal fires and the job ends CANCELLED', async () => {
     const { id } = (await submit({ type: sleep.type, input: { seconds: 60 }, dedup: false })).json<JobView>();
-    const running = await waitFor(() => view(id), (v) => v.status === 'IN_PROGRESS' && v.progress !== null);
+    const running = await waitFor(
+      () => view(id),
+      (v) => v.status === 'IN_PROGRESS' && v.progress !== null,
+    );
     expect(running.attempt).toBe(1);
     expect(running.progress?.percent).toBeLessThan(100);
     expect(running.progress?.message).toMatch(/slept \d+ of 60 s/);

@@ -20,7 +20,10 @@ describe('gpuflow worker process', () => {
 
   beforeAll(async () => {
     // A user's project with gpuflow and zod installed (linked to this checkout).
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-gpu-jobs', type: 'module', private: true }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'my-gpu-jobs', type: 'module', private: true }),
+    );
     mkdirSync(join(project, 'node_modules'));
     symlinkSync(PROJECT_ROOT, join(project, 'node_modules', 'gpuflow'));
     symlinkSync(join(PROJECT_ROOT, 'node_modules', 'zod'), join(project, 'node_modules', 'zod'));
@@ -55,7 +58,9 @@ export default defineJob({
   });
 
   const submit = async (input: unknown) =>
-    (await stack.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type, input, dedup: false } })).json<JobView>();
+    (
+      await stack.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type, input, dedup: false } })
+    ).json<JobView>();
   const view = async (id: string) => (await stack.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobView>();
 
   it('runs jobs from a module that imports gpuflow/worker, with setup run once', async () => {
@@ -65,7 +70,10 @@ export default defineJob({
     await worker.waitForLine(new RegExp(`serving ${type}`));
     const jobs = await Promise.all([submit({ ms: 10 }), submit({ ms: 20 })]);
     for (const job of jobs) {
-      const done = await waitFor(() => view(job.id), (v) => v.status === 'COMPLETED');
+      const done = await waitFor(
+        () => view(job.id),
+        (v) => v.status === 'COMPLETED',
+      );
       expect(done.output).toMatchObject({ model: 'weights-v1', loads: 1, worker: `gpu-host-${suffix}` });
       expect(done.workerId).toBe(`gpu-host-${suffix}`);
     }
@@ -74,7 +82,10 @@ export default defineJob({
 
   it('on SIGTERM stops taking jobs, lets the running one finish within the grace period, and exits 0', async () => {
     const running = await submit({ ms: 3000 });
-    await waitFor(() => view(running.id), (v) => v.status === 'IN_PROGRESS');
+    await waitFor(
+      () => view(running.id),
+      (v) => v.status === 'IN_PROGRESS',
+    );
     worker!.child.kill('SIGTERM');
     await worker!.waitForLine(/draining/);
     const queued = await submit({ ms: 10 });

@@ -21,10 +21,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cliPath = resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH || undefined });
   const dir = mkdtempSync(join(tmpdir(), 'gpuflow-test-'));
-  const [server, bundle] = await Promise.all([
-    startTemporalDevServer({ cliPath, uiPort: null }),
-    bundleWorkflows(),
-  ]);
+  const [server, bundle] = await Promise.all([startTemporalDevServer({ cliPath, uiPort: null }), bundleWorkflows()]);
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
   project.provide('temporalAddress', server.address);

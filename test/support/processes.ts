@@ -18,7 +18,10 @@ export interface GpuflowProcess {
 
 /** Runs `gpuflow <args>` as users do, from the bin script, with extra environment variables. */
 export function runGpuflow(args: string[], env: Record<string, string>): GpuflowProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   for (const stream of [child.stdout, child.stderr]) {

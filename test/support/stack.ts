@@ -65,7 +65,12 @@ export async function startStack(options: { apiKeys?: ApiKey[]; controlTaskQueue
     connection,
     controlTaskQueue,
     async startJobWorker(workerOptions) {
-      const worker = await createJobWorker({ connection, namespace: NAMESPACE, shutdownGraceMs: 5000, ...workerOptions });
+      const worker = await createJobWorker({
+        connection,
+        namespace: NAMESPACE,
+        shutdownGraceMs: 5000,
+        ...workerOptions,
+      });
       const run = worker.run();
       const running: RunningJobWorker = {
         worker,

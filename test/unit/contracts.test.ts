@@ -13,7 +13,13 @@ describe('SubmitJobSchema', () => {
       type: 'echo',
       input: null,
       dedup: true,
-      policy: { executionTimeoutMs: 600_000, ttlMs: 86_400_000, maxAttempts: 3, heartbeatTimeoutMs: 30_000, priority: 3 },
+      policy: {
+        executionTimeoutMs: 600_000,
+        ttlMs: 86_400_000,
+        maxAttempts: 3,
+        heartbeatTimeoutMs: 30_000,
+        priority: 3,
+      },
     });
   });
 
@@ -52,7 +58,9 @@ describe('jobIdFor', () => {
   });
 
   it('ignores the policy: the same work under another policy is the same job', () => {
-    expect(jobIdFor(parse({ type: 'echo', input: 1, policy: { priority: 1 } }))).toBe(jobIdFor(parse({ type: 'echo', input: 1 })));
+    expect(jobIdFor(parse({ type: 'echo', input: 1, policy: { priority: 1 } }))).toBe(
+      jobIdFor(parse({ type: 'echo', input: 1 })),
+    );
   });
 
   it('uses the idempotency key instead of the input when one is given', () => {

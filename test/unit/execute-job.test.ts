@@ -18,7 +18,12 @@ const mockEnv = (info: Partial<Info> = {}) => new MockActivityEnvironment(info, 
 function activitiesFor(definition: JobDefinition, resources: unknown = undefined) {
   const lines: string[] = [];
   const jobs = new Map<string, ReadyJob>([[definition.type, { definition, resources }]]);
-  const activities = createJobActivities({ jobs, workerId: 'test-worker', heartbeatIntervalMs: 20, print: (line) => lines.push(line) });
+  const activities = createJobActivities({
+    jobs,
+    workerId: 'test-worker',
+    heartbeatIntervalMs: 20,
+    print: (line) => lines.push(line),
+  });
   return { ...activities, lines };
 }
 
@@ -36,7 +41,12 @@ describe('executeJob (the activity that runs a handler)', () => {
     const job = defineJob({
       type: 'add',
       input: z.object({ a: z.number(), b: z.number().default(1) }),
-      handler: ({ a, b }, ctx) => ({ sum: a + b, resources: ctx.resources, worker: ctx.workerId, attempt: ctx.attempt }),
+      handler: ({ a, b }, ctx) => ({
+        sum: a + b,
+        resources: ctx.resources,
+        worker: ctx.workerId,
+        attempt: ctx.attempt,
+      }),
     });
     const { executeJob } = activitiesFor(job, { model: 'm' });
     const output = await mockEnv({ attempt: 2 }).run(executeJob, { jobId: 'add-1', type: 'add', input: { a: 2 } });
@@ -49,7 +59,9 @@ describe('executeJob (the activity that runs a handler)', () => {
   });
 
   it('fails bad input as a non-retryable ValidationError naming the field', async () => {
-    const { executeJob } = activitiesFor(defineJob({ type: 'n', input: z.object({ steps: z.number().int() }), handler: () => 1 }));
+    const { executeJob } = activitiesFor(
+      defineJob({ type: 'n', input: z.object({ steps: z.number().int() }), handler: () => 1 }),
+    );
     const failure = await failureOf(mockEnv().run(executeJob, { jobId: 'n', type: 'n', input: { steps: 1.5 } }));
     expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
     expect(failure.message).toMatch(/^input\.steps: /);
@@ -57,14 +69,22 @@ describe('executeJob (the activity that runs a handler)', () => {
 
   it('maps JobError to its retryability and type, and any other throw to a retryable failure of its class', async () => {
     const cases: [unknown, { type: string; nonRetryable: boolean; message: string }][] = [
-      [new JobError('bad prompt', { retryable: false }), { type: 'JobError', nonRetryable: true, message: 'bad prompt' }],
+      [
+        new JobError('bad prompt', { retryable: false }),
+        { type: 'JobError', nonRetryable: true, message: 'bad prompt' },
+      ],
       [new JobError('oom', { type: 'OutOfMemory' }), { type: 'OutOfMemory', nonRetryable: false, message: 'oom' }],
       [new RangeError('too far'), { type: 'RangeError', nonRetryable: false, message: 'too far' }],
       ['a string', { type: 'Error', nonRetryable: false, message: 'a string' }],
     ];
     for (const [thrown, expected] of cases) {
-      const { executeJob } = activitiesFor(defineJob({ type: 't', input: z.null(), handler: () => Promise.reject(thrown) }));
-      expect(await failureOf(mockEnv().run(executeJob, { jobId: 't', type: 't', input: null }))).toMatchObject(expected);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- handlers may throw anything
+      const { executeJob } = activitiesFor(
+        defineJob({ type: 't', input: z.null(), handler: () => Promise.reject(thrown) }),
+      );
+      expect(await failureOf(mockEnv().run(executeJob, { jobId: 't', type: 't', input: null }))).toMatchObject(
+        expected,
+      );
     }
   });
 
@@ -83,7 +103,9 @@ describe('executeJob (the activity that runs a handler)', () => {
     const env = mockEnv({ heartbeatTimeoutMs: 30_000 });
     const beats: HeartbeatDetails[] = [];
     // MockActivityEnvironment is an EventEmitter at run time; its typings lose that.
-    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) => beats.push(structuredClone(details)));
+    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
+      beats.push(structuredClone(details)),
+    );
     await env.run(executeJob, { jobId: 'busy-1', type: 'busy', input: null });
     expect(beats.length).toBeGreaterThanOrEqual(4);
     expect(beats.at(-1)).toEqual({ progress: { percent: 100, message: 'warming up' }, log: ['loaded {"layers":2}'] });

@@ -39,8 +39,12 @@ export const notAJob = { type: 'd' };`,
 
 describe('defineJob', () => {
   it('refuses a bad type, a missing schema or handler at definition time', () => {
-    expect(() => defineJob({ type: 'Bad Type', input: z.null(), handler: () => 1 })).toThrow(/defineJob: type: must start/);
+    expect(() => defineJob({ type: 'Bad Type', input: z.null(), handler: () => 1 })).toThrow(
+      /defineJob: type: must start/,
+    );
     expect(() => defineJob({ type: 'ok', input: {} as never, handler: () => 1 })).toThrow(/input must be a zod schema/);
-    expect(() => defineJob({ type: 'ok', input: z.null(), handler: undefined as never })).toThrow(/handler must be a function/);
+    expect(() => defineJob({ type: 'ok', input: z.null(), handler: undefined as never })).toThrow(
+      /handler must be a function/,
+    );
   });
 });

@@ -36,7 +36,10 @@ describe('API routes without Temporal', () => {
   it.each([
     [{ type: 'echo' }, 'input: required: any JSON value'],
     [{ type: 'Echo', input: 1 }, 'type: must start with a-z'],
-    [{ type: 'echo', input: 1, policy: { ttlMs: 'soon' } }, 'policy.ttlMs: Invalid input: expected number, received string'],
+    [
+      { type: 'echo', input: 1, policy: { ttlMs: 'soon' } },
+      'policy.ttlMs: Invalid input: expected number, received string',
+    ],
     [{ type: 'echo', input: 1, extra: true }, 'Unrecognized key: "extra"'],
   ])('rejects the body %j with a 400 naming the field', async (payload, message) => {
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', payload });
@@ -46,15 +49,29 @@ describe('API routes without Temporal', () => {
   });
 
   it('rejects malformed JSON, a non-JSON content type and an empty body', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload: '{"type":' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"type":',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
 
-    const text = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
     expect(text.statusCode).toBe(415);
     expect(text.json()).toMatchObject({ code: 'GPUFLOW_ERR_UNSUPPORTED_MEDIA_TYPE' });
 
-    const empty = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' } });
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(empty.statusCode).toBe(400);
     expect(empty.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
   });
@@ -62,7 +79,12 @@ describe('API routes without Temporal', () => {
   it('answers 404 with a code for unknown routes', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/nothing?x=1' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ statusCode: 404, code: 'GPUFLOW_ERR_ROUTE_NOT_FOUND', error: 'Not Found', message: 'no route GET /v1/nothing' });
+    expect(res.json()).toEqual({
+      statusCode: 404,
+      code: 'GPUFLOW_ERR_ROUTE_NOT_FOUND',
+      error: 'Not Found',
+      message: 'no route GET /v1/nothing',
+    });
   });
 
   it('answers 503 without internals when Temporal is unreachable', async () => {
@@ -77,20 +99,38 @@ describe('API routes without Temporal', () => {
   });
 
   it('with keys configured, needs a valid bearer key on /v1 but not on health or docs', async () => {
-    for (const authorization of [undefined, 'Bearer wrong-key-0123456789', `Basic ${ADMIN_KEY}`, `Bearer ${ADMIN_KEY}x`]) {
-      const res = await keyed.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'echo' }, headers: authorization ? { authorization } : {} });
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-key-0123456789',
+      `Basic ${ADMIN_KEY}`,
+      `Bearer ${ADMIN_KEY}x`,
+    ]) {
+      const res = await keyed.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { type: 'echo' },
+        headers: authorization ? { authorization } : {},
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'GPUFLOW_ERR_UNAUTHORIZED' });
     }
     // With the right key the request gets as far as validation.
-    const ok = await keyed.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'echo' }, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const ok = await keyed.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: 'echo' },
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(ok.statusCode).toBe(400);
     expect((await keyed.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await keyed.inject({ method: 'GET', url: '/docs/json' })).statusCode).toBe(200);
   });
 
   it('serves an OpenAPI document of the job routes', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+    }>();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/jobs', '/v1/jobs/check', '/v1/jobs/{id}', '/v1/jobs/{id}/cancel']),

@@ -1,0 +1,108 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'url',
+  'util',
+  'events',
+  'stream',
+  'timers',
+  'worker_threads',
+];
+
+/** Folder import rules of DESIGN.md ("folders are trust zones"), enforced here rather than in review. */
+const restrict = (files, patterns, message, typeOnly = []) => ({
+  files,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: patterns, message },
+          ...(typeOnly.length ? [{ group: typeOnly, message, allowTypeImports: true }] : []),
+        ],
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'coverage/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Fastify plugins and route handlers are async by contract, whether or not they await.
+      '@typescript-eslint/require-await': 'off',
+      // process.env is read in config/env.ts only (plus scripts and tests, which are not the product).
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through config/env.ts' },
+      ],
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['config/env.ts', 'scripts/**', 'test/**', 'bench/**', '*.config.*'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' },
+  },
+  restrict(
+    ['contracts/**'],
+    ['../api/*', '../activities/*', '../workers/*', '../workflows/*', '../config/*', '../cli/*', ...NODE_BUILTINS],
+    'contracts/ is pure: no I/O, no Node built-ins, no other folder',
+  ),
+  restrict(
+    ['workflows/**'],
+    [
+      '../api/*',
+      '../workers/*',
+      '../config/*',
+      '../cli/*',
+      '../scripts/*',
+      ...NODE_BUILTINS,
+      '@temporalio/client',
+      '@temporalio/worker',
+      '@temporalio/activity',
+    ],
+    'workflows run in the deterministic sandbox: contracts/ and @temporalio/workflow only (activities by `import type`)',
+    ['../activities/*'],
+  ),
+  {
+    files: ['workflows/**'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', disallowTypeAnnotations: false },
+      ],
+    },
+  },
+  restrict(
+    ['api/**'],
+    ['../activities/*', '../workers/*', '../../activities/*', '../../workers/*'],
+    'the API never runs job code: no activities/ or workers/',
+  ),
+  restrict(['activities/**'], ['../api/*', '../cli/*'], 'activities never import the API'),
+);
