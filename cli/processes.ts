@@ -3,6 +3,7 @@ import type { Env } from '../config/env.js';
 import { createJobWorker } from '../workers/job-worker.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
+import { ensureSearchAttributes } from '../workers/search-attributes.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -14,6 +15,15 @@ export async function runOrchestrator(env: Env): Promise<void> {
   const workflowBundle = await bundleWorkflows();
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
+    try {
+      const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
+      if (added.length > 0) console.log(`orchestrator: registered search attributes ${added.join(', ')}`);
+    } catch (err) {
+      console.warn(
+        `orchestrator: could not check or register the search attributes JobType and JobStatus (Keyword): ${String(err)}. ` +
+          'Register them on the namespace yourself (on Temporal Cloud: tcld namespace search-attributes add).',
+      );
+    }
     const worker = await createOrchestrator({ connection, namespace: env.TEMPORAL_NAMESPACE, workflowBundle });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);

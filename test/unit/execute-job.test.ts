@@ -78,10 +78,10 @@ describe('executeJob (the activity that runs a handler)', () => {
       ['a string', { type: 'Error', nonRetryable: false, message: 'a string' }],
     ];
     for (const [thrown, expected] of cases) {
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- handlers may throw anything
-      const { executeJob } = activitiesFor(
-        defineJob({ type: 't', input: z.null(), handler: () => Promise.reject(thrown) }),
-      );
+      const handler = () => {
+        throw thrown; // handlers may throw anything, strings included
+      };
+      const { executeJob } = activitiesFor(defineJob({ type: 't', input: z.null(), handler }));
       expect(await failureOf(mockEnv().run(executeJob, { jobId: 't', type: 't', input: null }))).toMatchObject(
         expected,
       );
