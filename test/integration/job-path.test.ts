@@ -78,6 +78,20 @@ describe('the job path on a real Temporal server', () => {
     expect(calls).toBe(1);
   });
 
+  it('survives a duplicate storm: 20 identical concurrent submissions make one job and one handler run', async () => {
+    const before = calls;
+    const body = { type: counted.type, input: { n: 7, storm: suffix } };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => submit(body)));
+    const statuses = answers.map((res) => res.statusCode).sort();
+    expect(statuses.filter((code) => code === 201)).toHaveLength(1);
+    expect(statuses.filter((code) => code === 200)).toHaveLength(19);
+    const ids = new Set(answers.map((res) => res.json<JobView>().id));
+    expect(ids.size).toBe(1);
+    const done = await until([...ids][0]!, ['COMPLETED']);
+    expect(done.output).toEqual({ doubled: 14 });
+    expect(calls - before).toBe(1);
+  });
+
   it('dedups on an idempotency key, and makes a new job every time with dedup off', async () => {
     const keyed = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: `order-${suffix}` });
     const sameKey = await submit({ type: echo.type, input: { v: 2 }, idempotencyKey: `order-${suffix}` });

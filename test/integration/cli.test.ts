@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../scripts/temporal-dev-server.js';
+import { BIN, runGpuflow, type GpuflowProcess } from '../support/processes.js';
+
+const run = promisify(execFile);
+
+/**
+ * The process entries as an operator starts them (`gpuflow api`, `gpuflow orchestrator`, `gpuflow worker`) and the
+ * `gpuflow submit|status|cancel` client, all against the shared Temporal server. This file is the only user of the
+ * default control task queue on that server.
+ */
+describe('gpuflow api + orchestrator + worker processes and the CLI client', () => {
+  const processes: GpuflowProcess[] = [];
+  let env: Record<string, string>;
+  const gpuflow = async (...args: string[]) =>
+    JSON.parse((await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })).stdout) as Record<string, unknown>;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      GPUFLOW_API_PORT: String(port),
+      GPUFLOW_API_URL: `http://127.0.0.1:${port}`,
+      GPUFLOW_API_KEYS: 'cli-test-key-0123456789:admin',
+      GPUFLOW_API_KEY: 'cli-test-key-0123456789',
+    };
+    const api = runGpuflow(['api'], env);
+    const orchestrator = runGpuflow(['orchestrator'], env);
+    const worker = runGpuflow(['worker', 'examples/jobs/echo.ts', 'examples/jobs/sleep.ts'], env);
+    processes.push(api, orchestrator, worker);
+    await Promise.all([
+      api.waitForLine(/Server listening/),
+      orchestrator.waitForLine(/orchestrator: running job workflows/),
+      worker.waitForLine(/serving echo, sleep/),
+    ]);
+  });
+  afterAll(async () => {
+    for (const proc of processes) if (proc.child.exitCode === null) proc.child.kill('SIGTERM');
+    await Promise.all(processes.map((proc) => proc.exited));
+  });
+
+  it('submits and waits, shows status, cancels, and reports API errors with their code', async () => {
+    const done = await gpuflow('submit', 'echo', JSON.stringify({ from: 'cli' }), '--no-dedup', '--wait');
+    expect(done).toMatchObject({ status: 'COMPLETED', output: { from: 'cli' }, deduplicated: false });
+    expect(await gpuflow('status', String(done.id))).toMatchObject({ id: done.id, status: 'COMPLETED' });
+
+    const sleeping = await gpuflow('submit', 'sleep', '{"seconds":120}', '--no-dedup');
+    const cancelled = await gpuflow('cancel', String(sleeping.id));
+    expect(cancelled.id).toBe(sleeping.id);
+    await expect(run(process.execPath, [BIN, 'status', 'echo-missing'], { env: { ...process.env, ...env } })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('404 GPUFLOW_ERR_JOB_NOT_FOUND') as unknown,
+    });
+  });
+
+  it('exits with every bad environment variable named', async () => {
+    await expect(
+      run(process.execPath, [BIN, 'api'], { env: { ...process.env, GPUFLOW_API_PORT: 'x', GPUFLOW_LOG_LEVEL: 'loud' } }),
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/GPUFLOW_API_PORT[\s\S]*GPUFLOW_LOG_LEVEL/) as unknown });
+  });
+
+  it('drains every process on SIGTERM and exits 0', async () => {
+    for (const proc of processes) proc.child.kill('SIGTERM');
+    expect(await Promise.all(processes.map((proc) => proc.exited))).toEqual([0, 0, 0]);
+  });
+});
