@@ -33,12 +33,13 @@ export async function submitCommand(
   } catch {
     throw new Error(`input is not JSON: ${rawInput}`);
   }
-  let view = await call(env, 'POST', '/v1/jobs', { type, input, dedup: options.dedup });
+  const submitted = await call(env, 'POST', '/v1/jobs', { type, input, dedup: options.dedup });
+  let view = submitted;
   while (options.wait && !isTerminal(view.status as JobStatus)) {
     await sleep(500);
     view = await call(env, 'GET', `/v1/jobs/${encodeURIComponent(String(view.id))}`);
   }
-  print(view);
+  print({ ...view, deduplicated: submitted.deduplicated });
 }
 
 export async function statusCommand(env: Env, id: string) {

@@ -15,7 +15,10 @@ describe('gpuflow api + orchestrator + worker processes and the CLI client', () 
   const processes: GpuflowProcess[] = [];
   let env: Record<string, string>;
   const gpuflow = async (...args: string[]) =>
-    JSON.parse((await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })).stdout) as Record<string, unknown>;
+    JSON.parse((await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })).stdout) as Record<
+      string,
+      unknown
+    >;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -49,7 +52,9 @@ describe('gpuflow api + orchestrator + worker processes and the CLI client', () 
     const sleeping = await gpuflow('submit', 'sleep', '{"seconds":120}', '--no-dedup');
     const cancelled = await gpuflow('cancel', String(sleeping.id));
     expect(cancelled.id).toBe(sleeping.id);
-    await expect(run(process.execPath, [BIN, 'status', 'echo-missing'], { env: { ...process.env, ...env } })).rejects.toMatchObject({
+    await expect(
+      run(process.execPath, [BIN, 'status', 'echo-missing'], { env: { ...process.env, ...env } }),
+    ).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('404 GPUFLOW_ERR_JOB_NOT_FOUND') as unknown,
     });
@@ -57,8 +62,13 @@ describe('gpuflow api + orchestrator + worker processes and the CLI client', () 
 
   it('exits with every bad environment variable named', async () => {
     await expect(
-      run(process.execPath, [BIN, 'api'], { env: { ...process.env, GPUFLOW_API_PORT: 'x', GPUFLOW_LOG_LEVEL: 'loud' } }),
-    ).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/GPUFLOW_API_PORT[\s\S]*GPUFLOW_LOG_LEVEL/) as unknown });
+      run(process.execPath, [BIN, 'api'], {
+        env: { ...process.env, GPUFLOW_API_PORT: 'x', GPUFLOW_LOG_LEVEL: 'loud' },
+      }),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/GPUFLOW_API_PORT[\s\S]*GPUFLOW_LOG_LEVEL/) as unknown,
+    });
   });
 
   it('drains every process on SIGTERM and exits 0', async () => {
