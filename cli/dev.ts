@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, type Env } from '../config/env.js';
 import { PROJECT_ROOT, resolveTemporalCli } from '../scripts/temporal-cli.js';
-import { startTemporalDevServer, type DevServer } from '../scripts/temporal-dev-server.js';
+import { portInUse, startTemporalDevServer, type DevServer } from '../scripts/temporal-dev-server.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'gpuflow.js');
 const EXAMPLE_JOBS = join(PROJECT_ROOT, 'examples', 'jobs');
@@ -14,14 +13,6 @@ const EXAMPLE_JOBS = join(PROJECT_ROOT, 'examples', 'jobs');
 const CHILD_GRACE_MS = 8000;
 /** Jobs still running when the dev stack stops are handed back after this long, and retried on the next start. */
 const DEV_WORKER_GRACE_S = 3;
-
-function portInUse(host: string, port: number): Promise<boolean> {
-  return new Promise((resolveUse) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => (socket.destroy(), resolveUse(true)));
-    socket.once('error', () => resolveUse(false));
-  });
-}
 
 function prefixOutput(child: ChildProcess, name: string): void {
   for (const stream of [child.stdout, child.stderr]) {

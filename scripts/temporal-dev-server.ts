@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes.js';
@@ -29,6 +29,18 @@ export interface DevServer {
   readonly process: ChildProcess;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** Whether something accepts TCP connections on host:port. */
+export function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveUse) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveUse(true);
+    });
+    socket.once('error', () => resolveUse(false));
+  });
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {

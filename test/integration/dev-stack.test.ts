@@ -1,20 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
-import { freePort } from '../../scripts/temporal-dev-server.js';
+import { freePort, portInUse } from '../../scripts/temporal-dev-server.js';
 import { runGpuflow, type GpuflowProcess } from '../support/processes.js';
 import { waitFor } from '../support/stack.js';
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
+const listening = (port: number) => portInUse('127.0.0.1', port);
 
 /** Two ports n and n+1000 that are both free: the dev server's gRPC and Web UI ports. */
 async function temporalPorts(): Promise<number> {

@@ -76,6 +76,17 @@ describe('API routes without Temporal', () => {
     expect(empty.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
   });
 
+  it('answers 413 with a code for a body over the limit', async () => {
+    const payload = { type: 'echo', input: 'x'.repeat(1024 * 1024) };
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs', payload });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({
+      statusCode: 413,
+      code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE',
+      error: 'Payload Too Large',
+    });
+  });
+
   it('answers 404 with a code for unknown routes', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/nothing?x=1' });
     expect(res.statusCode).toBe(404);
