@@ -46,7 +46,9 @@ export function buildJobView(
   };
 
   if (outcome.kind === 'running') {
-    if (!pending) return { ...base, status: 'IN_QUEUE' };
+    // No pending activity: either the first workflow task has not scheduled it yet, or an attempt has just ended
+    // and the workflow is closing. The memo tells them apart, so a finished job never flickers back to IN_QUEUE.
+    if (!pending) return { ...base, status: memo.startedAt ? 'IN_PROGRESS' : 'IN_QUEUE' };
     const details = decodeHeartbeat(pending.heartbeatDetails?.payloads?.[0], payloads);
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||
