@@ -23,7 +23,10 @@ export const authPlugin = fp(
     const keys = options.apiKeys.map((entry) => ({ digest: digest(entry.key), role: entry.role }));
     app.decorateRequest('apiRole', 'admin');
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      if (keys.length === 0 || !request.url.startsWith('/v1/')) return;
+      // Match on the route that will run, not on the raw URL: the router decodes `/%761/jobs` into `/v1/jobs`.
+      // Unknown routes (no routeOptions.url) answer 404 either way.
+      const route = request.routeOptions.url;
+      if (keys.length === 0 || route === undefined || !route.startsWith('/v1/')) return;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
       const presented = match?.[1] ? digest(match[1]) : undefined;
       const found = presented && keys.find((key) => timingSafeEqual(key.digest, presented));

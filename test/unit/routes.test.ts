@@ -125,6 +125,12 @@ describe('API routes without Temporal', () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'GPUFLOW_ERR_UNAUTHORIZED' });
     }
+    // Percent-encoding the path reaches the same route, so it needs the same key.
+    for (const url of ['/%761/jobs', '/v%31/jobs', '/%76%31/jobs/check']) {
+      const res = await keyed.inject({ method: 'POST', url, payload: { type: 'echo', input: 1 } });
+      expect(res.statusCode).toBe(401);
+    }
+    expect((await keyed.inject({ method: 'GET', url: '/%761/jobs/echo-1' })).statusCode).toBe(401);
     // With the right key the request gets as far as validation.
     const ok = await keyed.inject({
       method: 'POST',
