@@ -27,6 +27,7 @@ export interface JobActivityDeps {
 }
 
 const MAX_LOG_LINE_CHARS = 2000;
+const SIGNAL_TIMEOUT_MS = 5000;
 
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -43,58 +44,65 @@ export function createJobActivities(deps: JobActivityDeps) {
           FailureTypes.unknownJobType,
         );
       }
-      await reportAttemptStarted(activity, deps.workerId);
-
-      const parsed = ready.definition.input.safeParse(request.input);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
-      }
-
       const details: HeartbeatDetails = { progress: null, log: [] };
       const beat = (): void => activity.heartbeat(details);
       const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
-      // The lease is renewed here, not by the handler: a handler stuck in one long GPU call keeps its lease, and
-      // cancellation (which reaches an activity only through a heartbeat's response) still gets through.
+      // The lease is renewed here, not by the handler, and from the first moment: a handler stuck in one long GPU
+      // call keeps its lease, and cancellation (which reaches an activity only through a heartbeat's response)
+      // still gets through.
       const timer = setInterval(beat, periodMs);
       beat();
-
-      let cancelled: CancelledFailure | undefined;
-      activity.cancelled.catch((err: unknown) => {
-        if (err instanceof CancelledFailure) cancelled = err;
-      });
-
-      const ctx: JobContext = {
-        jobId: request.jobId,
-        attempt: info.attempt,
-        workerId: deps.workerId,
-        resources: ready.resources,
-        signal: activity.cancellationSignal,
-        progress(percent, message) {
-          const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-          details.progress = { percent: clamped, message: message ?? null };
-          beat();
-        },
-        log(...parts) {
-          const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
-          const kept = line.slice(0, MAX_LOG_LINE_CHARS);
-          details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
-          print(`[${request.jobId}#${info.attempt}] ${kept}`);
-        },
-      };
-
       try {
+        await reportAttemptStarted(activity, deps.workerId);
+        const parsed = ready.definition.input.safeParse(request.input);
+        if (!parsed.success) {
+          throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
+        }
+        const ctx: JobContext = {
+          jobId: request.jobId,
+          attempt: info.attempt,
+          workerId: deps.workerId,
+          resources: ready.resources,
+          signal: activity.cancellationSignal,
+          progress(percent, message) {
+            const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
+            details.progress = { percent: clamped, message: message ?? null };
+            beat();
+          },
+          log(...parts) {
+            const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
+            const kept = line.slice(0, MAX_LOG_LINE_CHARS);
+            details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
+            print(`[${request.jobId}#${info.attempt}] ${kept}`);
+          },
+        };
         const output = await ready.definition.handler(parsed.data, ctx);
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         return output ?? null;
       } catch (err) {
-        // Report a cancelled attempt as cancelled, whatever the handler threw when its signal aborted.
-        if (cancelled) throw cancelled;
-        throw toApplicationFailure(err);
+        throw endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
       } finally {
         clearInterval(timer);
       }
     },
   };
+}
+
+/**
+ * What an attempt whose signal aborted ends with, whatever the handler threw on the way out. A cancel the server
+ * asked for is reported as cancelled. A drain that ran out of grace is a retryable failure: the server only
+ * accepts "cancelled" for a cancel it requested, and would otherwise wait out the lease before retrying.
+ */
+function endOfAbortedAttempt(signal: AbortSignal): Error | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
+    return ApplicationFailure.retryable(
+      'the worker shut down before the job finished; it runs again on another worker',
+      FailureTypes.workerShutdown,
+    );
+  }
+  return reason instanceof CancelledFailure ? reason : new CancelledFailure('CANCELLED');
 }
 
 export type JobActivities = ReturnType<typeof createJobActivities>;
@@ -110,10 +118,12 @@ async function reportAttemptStarted(activity: Context, workerId: string): Promis
     startedAt: new Date().toISOString(),
   };
   try {
-    // Awaited so that the workflow learns of the attempt before it can learn of the attempt's end.
-    await activity.client.workflow
-      .getHandle(execution.workflowId, execution.runId)
-      .signal(attemptStartedSignal, started);
+    // Awaited so that the workflow learns of the attempt before it can learn of the attempt's end; bounded so
+    // that a slow server delays the handler a little at most (the lease is already being renewed).
+    const handle = activity.client.workflow.getHandle(execution.workflowId, execution.runId);
+    await activity.client.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () =>
+      handle.signal(attemptStartedSignal, started),
+    );
   } catch (err) {
     // Losing this only makes the job's view poorer; it must never fail the job.
     activity.log.warn('could not report attempt start', { error: String(err) });

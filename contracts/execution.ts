@@ -48,6 +48,7 @@ export const FailureTypes = {
   executionTimeout: 'ExecutionTimeout',
   ttlExpired: 'TtlExpired',
   workerLost: 'WorkerLost',
+  workerShutdown: 'WorkerShutdown',
   unknownJobType: 'UnknownJobType',
 } as const;
 

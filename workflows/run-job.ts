@@ -2,6 +2,8 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   TimeoutFailure,
   isCancellation,
   proxyActivities,
@@ -38,7 +40,11 @@ function setStatus(status: JobStatus): void {
  * The client sets `JobType` and `JobStatus=IN_QUEUE` at start; this keeps `JobStatus` current afterwards.
  */
 export async function runJob(job: RunJobInput): Promise<unknown> {
+  let latestAttempt = 0;
   setHandler(attemptStartedSignal, (attempt) => {
+    // A signal from an attempt the server has already given up on (a lost worker's) must not hide the newer one.
+    if (attempt.attempt < latestAttempt) return;
+    latestAttempt = attempt.attempt;
     upsertMemo({ ...attempt });
     setStatus('IN_PROGRESS');
   });
@@ -65,9 +71,11 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     setStatus('COMPLETED');
     return output;
   } catch (err) {
-    if (isCancellation(err)) {
+    // A job cancelled by the user stays CANCELLED even when its attempt ended otherwise on the way out (say the
+    // worker died before confirming the cancel, and the lease ran out).
+    if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       setStatus('CANCELLED');
-      throw err;
+      throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');
     }
     const failure = toJobFailure(err, job.policy);
     setStatus(TIMEOUT_FAILURE_TYPES.has(failure.type ?? '') ? 'TIMED_OUT' : 'FAILED');

@@ -93,7 +93,9 @@ export class JobService {
   private async viewOf(jobId: string): Promise<JobView> {
     const handle = this.client.workflow.getHandle(jobId);
     const description = await describeOrNotFound(handle, jobId);
-    const outcome = description.status.name === 'RUNNING' ? { kind: 'running' as const } : await outcomeOf(handle);
+    // The outcome of the very run just described: a resubmission in between starts a newer run under the same id.
+    const run = this.client.workflow.getHandle(jobId, description.runId, { followRuns: false });
+    const outcome = description.status.name === 'RUNNING' ? { kind: 'running' as const } : await outcomeOf(run);
     return buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
   }
 

@@ -18,6 +18,12 @@ const { PendingActivityState } = proto.temporal.api.enums.v1;
 export type JobOutcome =
   { kind: 'running' } | { kind: 'completed'; output: unknown } | { kind: 'failed'; failure: unknown };
 
+/**
+ * History before the activity is scheduled: WorkflowExecutionStarted, WorkflowTaskScheduled, WorkflowTaskStarted,
+ * and at most one more (a cancel request). The task's completion and the activity's scheduling come together.
+ */
+const UNSCHEDULED_HISTORY_LENGTH = 4;
+
 const iso = (ms: number | undefined | null): string | null => (ms == null ? null : new Date(ms).toISOString());
 const msOf = (isoTime: string | undefined): number | undefined => (isoTime ? Date.parse(isoTime) : undefined);
 
@@ -46,9 +52,13 @@ export function buildJobView(
   };
 
   if (outcome.kind === 'running') {
-    // No pending activity: either the first workflow task has not scheduled it yet, or an attempt has just ended
-    // and the workflow is closing. The memo tells them apart, so a finished job never flickers back to IN_QUEUE.
-    if (!pending) return { ...base, status: memo.startedAt ? 'IN_PROGRESS' : 'IN_QUEUE' };
+    // No pending activity: either the first workflow task has not scheduled it yet (history: started, task
+    // scheduled, task started), or its last attempt has ended and the workflow is closing, which may take a while
+    // if the orchestrator is down. A finished job must not read as queued again.
+    if (!pending) {
+      const scheduled = memo.startedAt !== undefined || description.historyLength > UNSCHEDULED_HISTORY_LENGTH;
+      return { ...base, status: scheduled ? 'IN_PROGRESS' : 'IN_QUEUE' };
+    }
     const details = decodeHeartbeat(pending.heartbeatDetails?.payloads?.[0], payloads);
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||

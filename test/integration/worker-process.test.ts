@@ -96,4 +96,31 @@ export default defineJob({
     // The job submitted during the drain was not taken: it waits for the next worker.
     expect((await view(queued.id)).status).toBe('IN_QUEUE');
   });
+
+  it('hands a job still running when the grace period ends back at once, and another worker finishes it', async () => {
+    const short = runGpuflow(['worker', join(project, 'nap.ts'), '--grace', '1', '--identity', `short-${suffix}`], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    });
+    await short.waitForLine(new RegExp(`serving ${type}`));
+    const job = await submit({ ms: 4000 });
+    await waitFor(
+      () => view(job.id),
+      (v) => v.status === 'IN_PROGRESS',
+    );
+    short.child.kill('SIGTERM');
+    expect(await short.exited).toBe(0);
+
+    const handedBackAt = Date.now();
+    worker = runGpuflow(['worker', join(project, 'nap.ts'), '--identity', `next-${suffix}`], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    });
+    const done = await waitFor(
+      () => view(job.id),
+      (v) => v.status === 'COMPLETED',
+      20_000,
+    );
+    expect(done).toMatchObject({ attempt: 2, workerId: `next-${suffix}`, output: { napped: 4000 } });
+    // Not after the 30 s lease: the drained worker said it gave the job up.
+    expect(Date.now() - handedBackAt).toBeLessThan(15_000);
+  });
 });

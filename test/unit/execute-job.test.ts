@@ -129,4 +129,17 @@ describe('executeJob (the activity that runs a handler)', () => {
     await expect(run).rejects.toBeInstanceOf(CancelledFailure);
     expect(aborted).toBe(true);
   });
+
+  it('hands the job back as a retryable WorkerShutdown failure when a drain runs out of grace', async () => {
+    const job = defineJob({
+      type: 'long',
+      input: z.null(),
+      handler: (_input, ctx) => sleep(60_000, undefined, { signal: ctx.signal }),
+    });
+    const { executeJob } = activitiesFor(job);
+    const env = mockEnv();
+    const run = env.run(executeJob, { jobId: 'l', type: 'long', input: null });
+    setTimeout(() => env.cancel('WORKER_SHUTDOWN'), 50);
+    expect(await failureOf(run)).toMatchObject({ type: 'WorkerShutdown', nonRetryable: false });
+  });
 });
