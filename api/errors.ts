@@ -21,5 +21,10 @@ export const Errors = {
     'the job store (Temporal) cannot be reached; try again',
     503,
   ),
+  SearchAttributesMissing: createError(
+    'GPUFLOW_ERR_TEMPORAL_NOT_SET_UP',
+    'the Temporal namespace lacks the search attributes JobType and JobStatus: start `gpuflow orchestrator` once (it registers them) or register them as Keyword',
+    503,
+  ),
   Internal: createError('GPUFLOW_ERR_INTERNAL', 'internal error', 500),
 } as const;

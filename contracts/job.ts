@@ -9,6 +9,17 @@ export const JobTypeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must start with a-z and hold only a-z, 0-9 and "-" (at most 63 characters)');
 
+/** The path to the first number that is not finite inside a parsed JSON value, if any. */
+function nonFinitePath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFinitePath(item, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Per-job policy. Every field is optional on submit; defaults are filled in at the edge. */
 export const JobPolicySchema = z.strictObject({
   /**
@@ -54,8 +65,16 @@ export type JobPolicy = z.output<typeof JobPolicySchema>;
 export const SubmitJobSchema = z.strictObject({
   type: JobTypeSchema,
   /** Any JSON value (required; may be null); the job type's own schema checks it on the worker. */
-  // The body is parsed JSON already, so any value it holds is JSON; only a missing one needs a plain message.
-  input: z.unknown().refine((value) => value !== undefined, 'required: any JSON value'),
+  // The body is parsed JSON already, so its values are JSON but for two cases worth a plain message: a missing
+  // input, and a number too large for a double (`1e999` parses to Infinity, which no JSON encoder writes back).
+  input: z.unknown().superRefine((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'required: any JSON value' });
+      return;
+    }
+    const path = nonFinitePath(value);
+    if (path) ctx.addIssue({ code: 'custom', path, message: 'numbers must be finite (this one overflows a double)' });
+  }),
   policy: JobPolicySchema.prefault({}),
   /** Dedup on this key instead of on a hash of type + input. */
   idempotencyKey: z.string().min(1).max(256).optional(),

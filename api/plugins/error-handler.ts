@@ -4,6 +4,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isGrpcServiceError } from '@temporalio/client';
 import { Errors } from '../errors.js';
 
+const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
@@ -60,6 +61,13 @@ function toPublicError(err: FastifyError): { statusCode: number; code: string; m
   const grpcCode = grpcCodeOf(err) ?? grpcCodeOf(err.cause);
   if (grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED) {
     return pick(new Errors.TemporalUnavailable());
+  }
+  // A real cluster's namespace before the orchestrator first ran: say how to fix it instead of a bare 500.
+  if (
+    grpcCode === GRPC_INVALID_ARGUMENT &&
+    /search attribute/i.test(String((err.cause as Error | undefined)?.message))
+  ) {
+    return pick(new Errors.SearchAttributesMissing());
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return { statusCode: err.statusCode, code: 'GPUFLOW_ERR_BAD_REQUEST', message: err.message };

@@ -41,8 +41,15 @@ describe('API routes without Temporal', () => {
       'policy.ttlMs: Invalid input: expected number, received string',
     ],
     [{ type: 'echo', input: 1, extra: true }, 'Unrecognized key: "extra"'],
+    ['{"type":"echo","input":{"big":[1,1e999]}}', 'input.big.1: numbers must be finite'],
   ])('rejects the body %j with a 400 naming the field', async (payload, message) => {
-    const res = await app.inject({ method: 'POST', url: '/v1/jobs', payload });
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, code: 'GPUFLOW_ERR_VALIDATION', error: 'Bad Request' });
     expect(res.json<{ message: string }>().message).toContain(message);
