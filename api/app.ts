@@ -38,6 +38,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
   app.removeContentTypeParser('text/plain');
+  // Many clients send `content-type: application/json` with no body on a bodiless POST such as cancel: treat an
+  // empty body as none, and parse everything else with Fastify's own (prototype-poisoning-safe) parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, body as string, done); // parseAs: 'string'
+  });
 
   await app.register(errorHandlerPlugin);
   await app.register(swagger, {

@@ -8,9 +8,13 @@ const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
-/** `/input/steps` in the body → `input.steps`; query and params keep their part's name as the root. */
+/**
+ * `/input/steps` in the body → `input.steps`; query and params keep their part's name as the root, and a problem
+ * with a whole part (a body that is not an object, an unknown key) is named by the part: `body: ...`.
+ */
 function fieldPath(context: string | undefined, instancePath: string): string {
   const parts = instancePath.split('/').filter(Boolean);
+  if (parts.length === 0) return context ?? '';
   return (context && context !== 'body' ? [context, ...parts] : parts).join('.');
 }
 

@@ -80,7 +80,19 @@ describe('API routes without Temporal', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(empty.statusCode).toBe(400);
-    expect(empty.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
+    expect(empty.json()).toMatchObject({
+      code: 'GPUFLOW_ERR_VALIDATION',
+      message: 'body: Invalid input: expected object, received null',
+    });
+
+    const poisoned = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"type":"echo","input":{"__proto__":{"admin":true}}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+    expect(poisoned.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
   });
 
   it('answers 413 with a code for a body over the limit', async () => {
