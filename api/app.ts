@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
-    parseJson(request, body as string, done); // parseAs: 'string'
+    void parseJson(request, body as string, done); // parseAs: 'string'
   });
 
   await app.register(errorHandlerPlugin);
