@@ -53,6 +53,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // Fastify plugins and route handlers are async by contract, whether or not they await.
       '@typescript-eslint/require-await': 'off',
+      // A variable a shutdown closure reads before start-up assigns it is not a constant.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // process.env is read in config/env.ts only (plus scripts and tests, which are not the product).
       'no-restricted-properties': [
         'error',

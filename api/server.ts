@@ -31,10 +31,16 @@ export async function runApiServer(env: Env): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    void app
+    app
       .close()
       .then(() => connection.close())
-      .finally(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', close);
   process.once('SIGTERM', close);

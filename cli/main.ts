@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { EnvError, loadEnv, type Env } from '../config/env.js';
+import { stopWhenParentExits } from './runtime.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -16,7 +17,9 @@ function seconds(value: string): number {
 
 function env(): Env {
   try {
-    return loadEnv();
+    const loaded = loadEnv();
+    if (loaded.GPUFLOW_DEV_CHILD) stopWhenParentExits();
+    return loaded;
   } catch (err) {
     if (err instanceof EnvError) {
       process.stderr.write(`gpuflow: ${err.message}\n`);

@@ -48,6 +48,8 @@ const EnvSchema = z.object({
   /** Where `gpuflow submit|status|cancel` find the API, and the key they send. */
   GPUFLOW_API_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
   GPUFLOW_API_KEY: z.string().min(1).optional(),
+  /** Set by `gpuflow dev` on its children: stop when dev's pipe on stdin closes (dev died, even by SIGKILL). */
+  GPUFLOW_DEV_CHILD: z.stringbool().default(false),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.output<typeof EnvSchema>;

@@ -21,6 +21,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes: a file descriptor, or 'inherit'. @defaultValue ignored */
   stdio?: 'inherit' | 'ignore' | number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Its own process group, so a terminal's Ctrl-C reaches only the parent, which stops it in order. */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -88,11 +90,11 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     options.logLevel ?? 'error',
   );
 
+  let exitInfo: string | undefined;
   const child = spawn(options.cliPath, args, {
     stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  let exitInfo: string | undefined;
   child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
   const address = `${ip}:${port}`;
 

@@ -40,7 +40,7 @@ describe('gpuflow dev: the whole stack from one command', () => {
     const api = `http://127.0.0.1:${apiPort}`;
     const view = async (id: string) => (await fetch(`${api}/v1/jobs/${id}`)).json() as Promise<JobView>;
 
-    dev = runGpuflow(['dev'], env);
+    dev = runGpuflow(['dev'], env, { detached: true });
     await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
     expect(dev.output.join('\n')).toContain(`Temporal UI    http://127.0.0.1:${temporalPort + 1000}`);
 
@@ -57,11 +57,13 @@ describe('gpuflow dev: the whole stack from one command', () => {
     );
     expect(done.output).toEqual({ a: 1 });
 
-    // Ctrl-C: every child and the Temporal server are gone within a few seconds.
+    // Ctrl-C in a terminal signals the whole foreground process group: dev alone gets it, and stops the children
+    // in order (the worker drains) and then the Temporal server, within a few seconds.
     const stoppedAt = Date.now();
-    dev.child.kill('SIGINT');
+    process.kill(-dev.child.pid!, 'SIGINT');
     expect(await dev.exited).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    expect(dev.output.some((line) => /^\[worker\] worker .*: drained, exiting/.test(line))).toBe(true);
     expect(await listening(apiPort)).toBe(false);
     expect(await listening(temporalPort)).toBe(false);
 
@@ -70,6 +72,21 @@ describe('gpuflow dev: the whole stack from one command', () => {
     await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
     const again = await view(id);
     expect(again).toMatchObject({ id, status: 'COMPLETED', output: { a: 1 }, attempt: 1 });
+
+    // dev killed outright: its node children notice and stop; the next dev stops the Temporal server left behind.
+    dev.child.kill('SIGKILL');
+    await dev.exited;
+    await waitFor(
+      () => listening(apiPort),
+      (open) => !open,
+      15_000,
+    );
+    dev = runGpuflow(['dev'], env);
+    await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
+    expect(dev.output.join('\n')).toMatch(
+      /stopping the Temporal dev server \(pid \d+\) that an earlier gpuflow dev left running/,
+    );
+    expect((await view(id)).status).toBe('COMPLETED');
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
     expect(await listening(temporalPort)).toBe(false);

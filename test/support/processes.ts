@@ -17,10 +17,16 @@ export interface GpuflowProcess {
 }
 
 /** Runs `gpuflow <args>` as users do, from the bin script, with extra environment variables. */
-export function runGpuflow(args: string[], env: Record<string, string>): GpuflowProcess {
+export function runGpuflow(
+  args: string[],
+  env: Record<string, string>,
+  options: { detached?: boolean } = {},
+): GpuflowProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a shell gives a foreground job: the test can then signal the whole group.
+    detached: options.detached ?? false,
   });
   const output: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
