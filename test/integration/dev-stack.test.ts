@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -21,9 +21,20 @@ describe('gpuflow dev: the whole stack from one command', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gpuflow-dev-'));
   let dev: GpuflowProcess | undefined;
   afterAll(async () => {
+    // After a failure half-way: stop dev as a user would, then make sure no Temporal server outlives the test.
     if (dev && dev.child.exitCode === null) {
-      dev.child.kill('SIGKILL');
+      dev.child.kill('SIGTERM');
+      const killer = setTimeout(() => dev?.child.kill('SIGKILL'), 15_000);
       await dev.exited;
+      clearTimeout(killer);
+    }
+    const pidFile = join(dataDir, 'temporal.pid');
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
