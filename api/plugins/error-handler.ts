@@ -29,7 +29,7 @@ export const errorHandlerPlugin = fp(
     });
 
     app.setErrorHandler((err: FastifyError, request, reply) => {
-      const mapped = toPublicError(err);
+      const mapped = toPublicError(err, request.routeOptions.bodyLimit);
       if (mapped.statusCode >= 500) request.log.error({ err }, 'request failed');
       void reply.status(mapped.statusCode).send({
         statusCode: mapped.statusCode,
@@ -42,7 +42,10 @@ export const errorHandlerPlugin = fp(
   { name: 'gpuflow-error-handler' },
 );
 
-function toPublicError(err: FastifyError): { statusCode: number; code: string; message: string } {
+function toPublicError(
+  err: FastifyError,
+  bodyLimitBytes: number,
+): { statusCode: number; code: string; message: string } {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const message = err.validation
       .map((issue) => {
@@ -59,7 +62,7 @@ function toPublicError(err: FastifyError): { statusCode: number; code: string; m
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return pick(new Errors.UnsupportedMediaType());
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { statusCode: 413, code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE', message: err.message };
+      return pick(new Errors.PayloadTooLarge(bodyLimitBytes));
   }
   if (err.code?.startsWith('GPUFLOW_ERR_') && err.statusCode) return pick(err);
   const grpcCode = grpcCodeOf(err) ?? grpcCodeOf(err.cause);

@@ -102,6 +102,7 @@ describe('API routes without Temporal', () => {
     expect(res.json()).toMatchObject({
       statusCode: 413,
       code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE',
+      message: 'the body is larger than 1048576 bytes',
       error: 'Payload Too Large',
     });
   });
