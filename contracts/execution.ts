@@ -1,4 +1,4 @@
-import type { JobPolicy, Progress } from './job.js';
+import type { JobErrorView, JobPolicy, Progress } from './job.js';
 
 /** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
 export interface RunJobInput {
@@ -24,8 +24,14 @@ export interface AttemptStarted {
   startedAt: string;
 }
 
-/** Memo of a job's workflow: what the API needs for the view of a finished job without a worker. */
-export type JobMemo = Partial<AttemptStarted>;
+/**
+ * Memo of a job's workflow: what the API needs for the view of a finished job without a worker, and for listings
+ * (which read visibility records only, never a workflow's result).
+ */
+export type JobMemo = Partial<AttemptStarted> & {
+  /** Set when the job ends FAILED or TIMED_OUT. */
+  error?: JobErrorView;
+};
 
 /** What the worker puts in every heartbeat; the API reads it from the pending activity. */
 export interface HeartbeatDetails {

@@ -17,6 +17,7 @@ import {
   FailureTypes,
   TIMEOUT_FAILURE_TYPES,
   type JobFailureDetails,
+  type JobMemo,
   type RunJobInput,
 } from '../contracts/execution.js';
 import type { JobPolicy } from '../contracts/job.js';
@@ -78,7 +79,10 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
       throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');
     }
     const failure = toJobFailure(err, job.policy);
-    setStatus(TIMEOUT_FAILURE_TYPES.has(failure.type ?? '') ? 'TIMED_OUT' : 'FAILED');
+    const details = failure.details?.[0] as JobFailureDetails;
+    const error: JobMemo['error'] = { type: failure.type ?? 'Error', message: failure.message, ...details };
+    upsertMemo({ error });
+    setStatus(TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED');
     throw failure;
   }
 }
