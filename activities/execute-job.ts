@@ -1,13 +1,14 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { describeIssues } from '../contracts/errors.js';
+import type { SignalDefinition } from '@temporalio/common';
 import {
   FailureTypes,
   HEARTBEAT_LOG_LINES,
-  type AttemptStarted,
+  MAX_CHECKPOINT_BYTES,
   type ExecuteJobInput,
   type HeartbeatDetails,
 } from '../contracts/execution.js';
-import { attemptStartedSignal } from '../contracts/messages.js';
+import { attemptFailedSignal, attemptStartedSignal } from '../contracts/messages.js';
 import type { JobContext, JobDefinition } from '../workers/define-job.js';
 import { isJobError } from '../workers/job-error.js';
 
@@ -44,7 +45,11 @@ export function createJobActivities(deps: JobActivityDeps) {
           FailureTypes.unknownJobType,
         );
       }
+      // The checkpoint of an earlier attempt rides along in this attempt's heartbeats until the handler replaces
+      // it: an attempt that dies before its first checkpoint must not erase the one before.
+      const previous = info.heartbeatDetails as Partial<HeartbeatDetails> | undefined;
       const details: HeartbeatDetails = { progress: null, log: [] };
+      if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
       const beat = (): void => activity.heartbeat(details);
       const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
       // The lease is renewed here, not by the handler, and from the first moment: a handler stuck in one long GPU
@@ -53,7 +58,12 @@ export function createJobActivities(deps: JobActivityDeps) {
       const timer = setInterval(beat, periodMs);
       beat();
       try {
-        await reportAttemptStarted(activity, deps.workerId);
+        await signalJob(activity, attemptStartedSignal, {
+          attempt: info.attempt,
+          workerId: deps.workerId,
+          scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
+          startedAt: new Date().toISOString(),
+        });
         const parsed = ready.definition.input.safeParse(request.input);
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
@@ -64,6 +74,18 @@ export function createJobActivities(deps: JobActivityDeps) {
           workerId: deps.workerId,
           resources: ready.resources,
           signal: activity.cancellationSignal,
+          resumeFrom: details.checkpoint,
+          checkpoint(value) {
+            const json = JSON.stringify(value);
+            if (json === undefined) throw new TypeError('ctx.checkpoint: the value must be JSON');
+            if (Buffer.byteLength(json) > MAX_CHECKPOINT_BYTES) {
+              throw new TypeError(
+                `ctx.checkpoint: at most ${MAX_CHECKPOINT_BYTES} bytes of JSON : checkpoint where bulky state is saved, not the state itself`,
+              );
+            }
+            details.checkpoint = JSON.parse(json) as unknown;
+            beat();
+          },
           progress(percent, message) {
             const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
             details.progress = { percent: clamped, message: message ?? null };
@@ -80,7 +102,11 @@ export function createJobActivities(deps: JobActivityDeps) {
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         return output ?? null;
       } catch (err) {
-        throw endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
+        const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
+        if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
+          await signalJob(activity, attemptFailedSignal, { attempt: info.attempt });
+        }
+        throw failure;
       } finally {
         clearInterval(timer);
       }
@@ -107,26 +133,19 @@ function endOfAbortedAttempt(signal: AbortSignal): Error | undefined {
 
 export type JobActivities = ReturnType<typeof createJobActivities>;
 
-async function reportAttemptStarted(activity: Context, workerId: string): Promise<void> {
-  const { info } = activity;
-  const execution = info.workflowExecution;
+/**
+ * Tells the job's workflow about this attempt. Awaited, so that the workflow learns of it before it can learn of
+ * the attempt's end; bounded, so that a slow server delays the handler a little at most (the lease is already
+ * being renewed). Losing a signal only makes the job's view poorer: it never fails the job.
+ */
+async function signalJob<Arg>(activity: Context, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
+  const execution = activity.info.workflowExecution;
   if (!execution) return;
-  const started: AttemptStarted = {
-    attempt: info.attempt,
-    workerId,
-    scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
-    startedAt: new Date().toISOString(),
-  };
   try {
-    // Awaited so that the workflow learns of the attempt before it can learn of the attempt's end; bounded so
-    // that a slow server delays the handler a little at most (the lease is already being renewed).
     const handle = activity.client.workflow.getHandle(execution.workflowId, execution.runId);
-    await activity.client.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () =>
-      handle.signal(attemptStartedSignal, started),
-    );
+    await activity.client.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () => handle.signal(signal, arg));
   } catch (err) {
-    // Losing this only makes the job's view poorer; it must never fail the job.
-    activity.log.warn('could not report attempt start', { error: String(err) });
+    activity.log.warn(`could not signal ${signal.name}`, { error: String(err) });
   }
 }
 

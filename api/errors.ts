@@ -15,6 +15,11 @@ export const Errors = {
     'no job with id "%s"',
     404,
   ),
+  JobNotRetryable: createError<'GPUFLOW_ERR_JOB_NOT_RETRYABLE', 409, [string, string]>(
+    'GPUFLOW_ERR_JOB_NOT_RETRYABLE',
+    'job "%s" is %s: only FAILED, TIMED_OUT or CANCELLED jobs can be retried',
+    409,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

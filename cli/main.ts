@@ -60,9 +60,11 @@ program
     seconds,
     30,
   )
+  .option('--idle-exit <seconds>', 'exit (code 0) after this long with no job running: scale to zero', seconds)
   .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
-  .action(async (modules: string[], options: { capacity: number; grace: number; identity?: string }) =>
-    (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),
+  .action(
+    async (modules: string[], options: { capacity: number; grace: number; idleExit?: number; identity?: string }) =>
+      (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),
   );
 
 program

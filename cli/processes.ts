@@ -35,7 +35,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
 
 export async function runJobWorkerProcess(
   env: Env,
-  options: { modules: string[]; capacity: number; grace: number; identity?: string },
+  options: { modules: string[]; capacity: number; grace: number; idleExit?: number; identity?: string },
 ): Promise<void> {
   installWorkerRuntime(env);
   const jobs = await loadJobModules(options.modules);
@@ -47,6 +47,7 @@ export async function runJobWorkerProcess(
       jobs,
       capacity: options.capacity,
       shutdownGraceMs: options.grace * 1000,
+      ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
     });
     onShutdownSignal((signal) => {
@@ -54,7 +55,8 @@ export async function runJobWorkerProcess(
       worker.shutdown();
     });
     console.log(
-      `worker ${worker.identity}: serving ${worker.types.join(', ')} (capacity ${options.capacity} per type) on ${env.TEMPORAL_ADDRESS}`,
+      `worker ${worker.identity}: serving ${worker.types.join(', ')} (capacity ${options.capacity} per type) on ${env.TEMPORAL_ADDRESS}` +
+        (options.idleExit !== undefined ? `; exits after ${options.idleExit} s without a job` : ''),
     );
     await worker.run();
     console.log(`worker ${worker.identity}: drained, exiting`);

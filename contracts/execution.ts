@@ -38,6 +38,19 @@ export interface HeartbeatDetails {
   progress: Progress | null;
   /** The newest lines of the handler's `ctx.log`, at most `HEARTBEAT_LOG_LINES`. */
   log: string[];
+  /**
+   * The handler's last `ctx.checkpoint(value)`, carried from attempt to attempt: Temporal hands the last details
+   * of an attempt to the next one. Absent until the job has checkpointed once.
+   */
+  checkpoint?: unknown;
+}
+
+/** Largest checkpoint, as JSON bytes: it travels in every heartbeat, so it must stay small. */
+export const MAX_CHECKPOINT_BYTES = 256 * 1024;
+
+/** Sent by the worker when an attempt failed and will be retried, so the job lists as IN_QUEUE meanwhile. */
+export interface AttemptFailed {
+  attempt: number;
 }
 
 export const HEARTBEAT_LOG_LINES = 20;

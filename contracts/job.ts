@@ -121,8 +121,22 @@ export const JobViewSchema = z.object({
   /** Run time of the last attempt once the job has ended, ms. */
   executionTimeMs: z.number().nullable(),
   workerId: z.string().nullable(),
+  /** IN_QUEUE only, so that "no worker serves this type" shows at a glance. */
+  queue: z
+    .object({
+      /** Workers that polled the job type's task queue in the last few minutes. */
+      workers: z.number().int(),
+      /** Jobs of this type waiting for a worker (approximate). */
+      backlogCount: z.number().int(),
+    })
+    .optional(),
 });
 export type JobView = z.output<typeof JobViewSchema>;
+
+/** `?wait=<ms>` on submit and on a job's view: answer once the job has ended, or when the wait runs out. */
+export const WaitQuerySchema = z.object({
+  wait: z.coerce.number().int().min(0).max(300_000).optional(),
+});
 
 export const SubmitResponseSchema = JobViewSchema.extend({ deduplicated: z.boolean() });
 export type SubmitResponse = z.output<typeof SubmitResponseSchema>;

@@ -1,5 +1,8 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { AttemptStarted } from './execution.js';
+import type { AttemptFailed, AttemptStarted } from './execution.js';
 
 /** The job worker says an attempt has begun; the workflow records who runs it and since when. */
 export const attemptStartedSignal = defineSignal<[AttemptStarted]>('attemptStarted');
+
+/** The job worker says an attempt failed with a retryable error: the job waits for its next attempt. */
+export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed');

@@ -18,6 +18,13 @@ export interface JobContext<Resources = unknown> {
   progress(percent: number, message?: string): void;
   /** A line of console output, printed by the worker with the job's id and kept with the job's lease. */
   log(...parts: unknown[]): void;
+  /**
+   * Saves how far the job got (any JSON, at most 256 KiB) with the lease. If this attempt fails, times out or
+   * its worker dies, the next attempt, on any worker, starts with it as `resumeFrom`. Saved within about a second.
+   */
+  checkpoint(value: unknown): void;
+  /** The last checkpoint of an earlier attempt of this job; `undefined` when there is none (the first attempt). */
+  readonly resumeFrom: unknown;
 }
 
 export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resources> {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../contracts/task-queues.js';
-import { createJobActivities, type ReadyJob } from '../activities/execute-job.js';
+import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { JobDefinition } from './define-job.js';
 
 export interface JobWorkerOptions {
@@ -20,6 +20,11 @@ export interface JobWorkerOptions {
   identity?: string;
   /** Lease renewal period, ms. @defaultValue 1000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Scale to zero: after this long with no job running (counted from the start, or from the last job's end), the
+   * worker shuts down by itself and `run()` resolves. Unset: never.
+   */
+  idleExitMs?: number;
   print?: (line: string) => void;
 }
 
@@ -46,12 +51,23 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
   for (const definition of options.jobs) {
     ready.set(definition.type, { definition, resources: await definition.setup?.() });
   }
-  const activities = createJobActivities({
+  const inner = createJobActivities({
     jobs: ready,
     workerId: identity,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     print: options.print,
   });
+  const idle = idleWatch(options.idleExitMs, () => shutdown());
+  const activities: JobActivities = {
+    async executeJob(request) {
+      idle.busy();
+      try {
+        return await inner.executeJob(request);
+      } finally {
+        idle.free();
+      }
+    },
+  };
   const workers = await Promise.all(
     [...ready.keys()].map((type) =>
       Worker.create({
@@ -70,15 +86,17 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
   );
 
   let stopping = false;
-  const shutdown = (): void => {
+  function shutdown(): void {
     if (stopping) return;
     stopping = true;
+    idle.stop();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-  };
+  }
   return {
     identity,
     types: [...ready.keys()],
     async run() {
+      idle.start();
       try {
         await Promise.all(
           workers.map((worker) =>
@@ -90,8 +108,35 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
         );
       } finally {
         stopping = true;
+        idle.stop();
       }
     },
     shutdown,
+  };
+}
+
+/** Calls `onIdle` once no job has run for `idleMs`; `busy`/`free` bracket every job. */
+function idleWatch(idleMs: number | undefined, onIdle: () => void) {
+  let running = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    if (idleMs !== undefined && running === 0) timer = setTimeout(onIdle, idleMs);
+  };
+  return {
+    start: arm,
+    busy(): void {
+      running += 1;
+      clearTimeout(timer);
+    },
+    free(): void {
+      running -= 1;
+      arm();
+    },
+    stop(): void {
+      clearTimeout(timer);
+      timer = undefined;
+      idleMs = undefined;
+    },
   };
 }

@@ -21,7 +21,7 @@ import {
   type RunJobInput,
 } from '../contracts/execution.js';
 import type { JobPolicy } from '../contracts/job.js';
-import { attemptStartedSignal } from '../contracts/messages.js';
+import { attemptFailedSignal, attemptStartedSignal } from '../contracts/messages.js';
 import { JobStatusKey } from '../contracts/search-attributes.js';
 import type { JobStatus } from '../contracts/status.js';
 import { jobTaskQueue } from '../contracts/task-queues.js';
@@ -48,6 +48,10 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     latestAttempt = attempt.attempt;
     upsertMemo({ ...attempt });
     setStatus('IN_PROGRESS');
+  });
+  setHandler(attemptFailedSignal, ({ attempt }) => {
+    // Temporal retries the activity on its own; until the next attempt starts, the job is queued again.
+    if (attempt === latestAttempt) setStatus('IN_QUEUE');
   });
 
   const { executeJob } = proxyActivities<JobActivities>({

@@ -3,15 +3,18 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { RunJobInput } from '../../contracts/execution.js';
 import { jobIdFor } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../contracts/task-queues.js';
 import type { runJob } from '../../workflows/run-job.js';
 import { Errors } from '../errors.js';
+import { describeJobQueue } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
 
 export interface JobServiceOptions {
@@ -24,6 +27,22 @@ export interface JobServiceOptions {
    * @defaultValue 5000
    */
   temporalTimeoutMs?: number;
+}
+
+/** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
+export interface WaitOptions {
+  waitMs?: number;
+  /** Aborted when the client goes away: the wait stops at once. */
+  signal?: AbortSignal;
+}
+
+/** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
+const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
+
+/** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
+interface RunView {
+  view: JobView;
+  runId: string;
 }
 
 /** Jobs as the API sees them: Temporal workflows named by job id. Holds no state of its own. */
@@ -46,17 +65,70 @@ export class JobService {
    * Starts the job's workflow unless one with its id exists. A running or completed job is returned as it is
    * (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
    */
-  submit(job: SubmitJob): Promise<{ created: boolean; view: JobView }> {
-    return this.bounded(() => this.submitNow(job));
+  async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+    const jobId = jobIdFor(job);
+    const created = await this.bounded(() =>
+      this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy }),
+    );
+    return { created, view: await this.viewAfterWait(jobId, wait) };
   }
 
-  private async submitNow(job: SubmitJob): Promise<{ created: boolean; view: JobView }> {
-    const jobId = jobIdFor(job);
-    const args: RunJobInput = { jobId, type: job.type, input: job.input, policy: job.policy };
-    let created = true;
+  /** The view of the job this submission would create or return, if that job exists; never creates. */
+  async check(job: SubmitJob): Promise<JobView | null> {
+    try {
+      return (await this.bounded(() => this.viewOf(jobIdFor(job)))).view;
+    } catch (err) {
+      if (err instanceof Errors.JobNotFound) return null;
+      throw err;
+    }
+  }
+
+  /** The job's view; with `waitMs`, once the job has ended or the wait has run out, whichever comes first. */
+  get(jobId: string, wait: WaitOptions = {}): Promise<JobView> {
+    return this.viewAfterWait(jobId, wait);
+  }
+
+  /**
+   * Requests cancellation and answers the view as it is now: a running handler sees its signal abort within
+   * about a second and the job ends CANCELLED once it has stopped; a queued job ends CANCELLED without starting.
+   * A finished job is left as it is.
+   */
+  cancel(jobId: string): Promise<JobView> {
+    return this.bounded(async () => {
+      const handle = this.client.workflow.getHandle(jobId);
+      const description = await describeOrNotFound(handle, jobId);
+      if (description.status.name === 'RUNNING') {
+        try {
+          await handle.cancel();
+        } catch (err) {
+          // It ended between the describe and the cancel: nothing left to cancel.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+      return (await this.viewOf(jobId)).view;
+    });
+  }
+
+  /**
+   * Runs a FAILED, TIMED_OUT or CANCELLED job again: a new run under the same id, with the input and policy of the
+   * run that ended. Any other status is a 409: a job that is queued, running or completed has nothing to retry.
+   */
+  retry(jobId: string): Promise<JobView> {
+    return this.bounded(async () => {
+      const { view, runId } = await this.viewOf(jobId);
+      if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
+      const started = await this.startRun(await this.startArgsOf(jobId, runId));
+      // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
+      if (!started) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
+      return (await this.viewOf(jobId)).view;
+    });
+  }
+
+  /** Starts a run of the job unless one is running or has completed; says whether it started one. */
+  private async startRun(args: RunJobInput): Promise<boolean> {
     try {
       await this.client.workflow.start<typeof runJob>('runJob', {
-        workflowId: jobId,
+        workflowId: args.jobId,
         taskQueue: this.controlTaskQueue,
         args: [args],
         // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
@@ -64,61 +136,78 @@ export class JobService {
         // A completed run is the cache; anything that ended otherwise may run again.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         typedSearchAttributes: [
-          { key: JobTypeKey, value: job.type },
+          { key: JobTypeKey, value: args.type },
           { key: JobStatusKey, value: 'IN_QUEUE' },
         ],
-        priority: { priorityKey: job.policy.priority },
+        priority: { priorityKey: args.policy.priority },
       });
+      return true;
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      created = false;
-    }
-    return { created, view: await this.viewOf(jobId) };
-  }
-
-  /** The view of the job this submission would create or return, if that job exists; never creates. */
-  async check(job: SubmitJob): Promise<JobView | null> {
-    try {
-      return await this.bounded(() => this.viewOf(jobIdFor(job)));
-    } catch (err) {
-      if (err instanceof Errors.JobNotFound) return null;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
   }
 
-  get(jobId: string): Promise<JobView> {
-    return this.bounded(() => this.viewOf(jobId));
+  /** The `runJob` argument a run was started with: the first event of its history. */
+  private async startArgsOf(jobId: string, runId: string): Promise<RunJobInput> {
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId: jobId, runId },
+      maximumPageSize: 1,
+    });
+    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`job ${jobId} run ${runId}: no start event in its history`);
+    return this.client.options.loadedDataConverter.payloadConverter.fromPayload<RunJobInput>(payload);
   }
 
-  private async viewOf(jobId: string): Promise<JobView> {
-    const handle = this.client.workflow.getHandle(jobId);
-    const description = await describeOrNotFound(handle, jobId);
-    // The outcome of the very run just described: a resubmission in between starts a newer run under the same id.
-    const run = this.client.workflow.getHandle(jobId, description.runId, { followRuns: false });
-    const outcome = description.status.name === 'RUNNING' ? { kind: 'running' as const } : await outcomeOf(run);
-    return buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
+  private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
+    const first = await this.bounded(() => this.viewOf(jobId));
+    if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
+    await this.waitForRun(jobId, first.runId, waitMs, signal);
+    return (await this.bounded(() => this.viewOf(jobId))).view;
   }
 
-  /**
-   * Requests cancellation and answers the view as it is now: a running handler sees its signal abort within
-   * about a second and the job ends CANCELLED once it has stopped. A finished job is left as it is.
-   */
-  cancel(jobId: string): Promise<JobView> {
-    return this.bounded(() => this.cancelNow(jobId));
-  }
-
-  private async cancelNow(jobId: string): Promise<JobView> {
-    const handle = this.client.workflow.getHandle(jobId);
-    const description = await describeOrNotFound(handle, jobId);
-    if (description.status.name === 'RUNNING') {
-      try {
-        await handle.cancel();
-      } catch (err) {
-        // It ended between the describe and the cancel: nothing left to cancel.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
+  /** Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves. */
+  private async waitForRun(jobId: string, runId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), waitMs);
+    const leave = (): void => stop.abort();
+    signal?.addEventListener('abort', leave, { once: true });
+    try {
+      const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
+      // Whatever ended the wait (the job's end, failure or cancellation included), the view tells the rest.
+      await this.client.withAbortSignal(stop.signal, () => run.result()).catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', leave);
     }
-    return this.viewOf(jobId);
+  }
+
+  private async viewOf(jobId: string): Promise<RunView> {
+    const description = await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
+    const view = buildJobView(
+      description,
+      await this.outcomeOf(description),
+      this.client.options.loadedDataConverter.payloadConverter,
+    );
+    // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
+    if (view.status === 'IN_QUEUE') {
+      const queue = await describeJobQueue(this.client, view.type);
+      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
+    }
+    return { view, runId: description.runId };
+  }
+
+  /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
+  private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
+    if (description.status.name === 'RUNNING') return { kind: 'running' };
+    const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
+    try {
+      return { kind: 'completed', output: await run.result() };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
+      throw err;
+    }
   }
 }
 
@@ -127,15 +216,6 @@ async function describeOrNotFound(handle: WorkflowHandle, jobId: string) {
     return await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new Errors.JobNotFound(jobId);
-    throw err;
-  }
-}
-
-async function outcomeOf(handle: WorkflowHandle): Promise<JobOutcome> {
-  try {
-    return { kind: 'completed', output: await handle.result() };
-  } catch (err) {
-    if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
     throw err;
   }
 }
