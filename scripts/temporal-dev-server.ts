@@ -93,6 +93,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   let exitInfo: string | undefined;
   const child = spawn(options.cliPath, args, {
     stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+    detached: options.detached ?? false,
   });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));

@@ -68,6 +68,18 @@ describe('gpuflow dev: the whole stack from one command', () => {
     );
     expect(done.output).toEqual({ a: 1 });
 
+    // A job that is half-way when the stack stops: the worker hands it back after its grace, and it resumes later.
+    const sleeping = await fetch(`${api}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 10 }, dedup: false }),
+    });
+    const sleeper = (await sleeping.json()) as JobView;
+    await waitFor(
+      () => view(sleeper.id),
+      (v) => /slept [2-6] of 10/.test(v.progress?.message ?? ''),
+    );
+
     // Ctrl-C in a terminal signals the whole foreground process group: dev alone gets it, and stops the children
     // in order (the worker drains) and then the Temporal server, within a few seconds.
     const stoppedAt = Date.now();
@@ -83,6 +95,13 @@ describe('gpuflow dev: the whole stack from one command', () => {
     await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
     const again = await view(id);
     expect(again).toMatchObject({ id, status: 'COMPLETED', output: { a: 1 }, attempt: 1 });
+    const resumed = await waitFor(
+      () => view(sleeper.id),
+      (v) => v.status === 'COMPLETED',
+    );
+    expect(resumed.attempt).toBe(2);
+    expect(resumed.output).toMatchObject({ slept: 10 });
+    expect((resumed.output as { resumedFrom: number }).resumedFrom).toBeGreaterThanOrEqual(2);
 
     // dev killed outright: its node children notice and stop; the next dev stops the Temporal server left behind.
     dev.child.kill('SIGKILL');

@@ -44,8 +44,10 @@ export interface RunningJobWorker {
  * The whole gpuflow stack in this test process against the shared dev server: an orchestrator on a task queue of
  * this stack's own, the API (driven with `app.inject()`), and job workers on demand.
  */
-export async function startStack(options: { apiKeys?: ApiKey[]; controlTaskQueue?: string } = {}): Promise<TestStack> {
-  const address = inject('temporalAddress');
+export async function startStack(
+  options: { apiKeys?: ApiKey[]; controlTaskQueue?: string; address?: string } = {},
+): Promise<TestStack> {
+  const address = options.address ?? inject('temporalAddress');
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }), namespace: NAMESPACE });
