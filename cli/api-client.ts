@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../config/env.js';
 import { isTerminal, type JobStatus } from '../contracts/status.js';
 
-/** `gpuflow submit|status|cancel`: a thin client of the HTTP API, printing JSON as the API answers it. */
+/** `gpuflow submit|status|cancel|retry`: a thin client of the HTTP API, printing JSON as the API answers it. */
 async function call(env: Env, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(new URL(path, env.GPUFLOW_API_URL), {
     method,
@@ -33,14 +32,20 @@ export async function submitCommand(
   } catch {
     throw new Error(`input is not JSON: ${rawInput}`);
   }
-  const submitted = await call(env, 'POST', '/v1/jobs', { type, input, dedup: options.dedup });
+  const submitted = await call(env, 'POST', options.wait ? `/v1/jobs?wait=${MAX_WAIT_MS}` : '/v1/jobs', {
+    type,
+    input,
+    dedup: options.dedup,
+  });
   let view = submitted;
+  // The API holds a request for at most 5 minutes: ask again until the job has ended.
   while (options.wait && !isTerminal(view.status as JobStatus)) {
-    await sleep(500);
-    view = await call(env, 'GET', `/v1/jobs/${encodeURIComponent(String(view.id))}`);
+    view = await call(env, 'GET', `/v1/jobs/${encodeURIComponent(String(view.id))}?wait=${MAX_WAIT_MS}`);
   }
   print({ ...view, deduplicated: submitted.deduplicated });
 }
+
+const MAX_WAIT_MS = 300_000;
 
 export async function statusCommand(env: Env, id: string) {
   print(await call(env, 'GET', `/v1/jobs/${encodeURIComponent(id)}`));
@@ -48,4 +53,8 @@ export async function statusCommand(env: Env, id: string) {
 
 export async function cancelCommand(env: Env, id: string) {
   print(await call(env, 'POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`));
+}
+
+export async function retryCommand(env: Env, id: string) {
+  print(await call(env, 'POST', `/v1/jobs/${encodeURIComponent(id)}/retry`));
 }

@@ -72,7 +72,7 @@ program
   .description('submit a job through the API and print its view')
   .argument('<type>', 'job type')
   .argument('[input]', 'input as JSON', '{}')
-  .option('--wait', 'poll until the job ends')
+  .option('--wait', 'wait until the job ends, then print its final view')
   .option('--no-dedup', 'always create a new job')
   .action(async (type: string, input: string, options: { wait?: boolean; dedup: boolean }) =>
     (await import('./api-client.js')).submitCommand(env(), type, input, options),
@@ -89,6 +89,12 @@ program
   .description('cancel a job')
   .argument('<id>')
   .action(async (id: string) => (await import('./api-client.js')).cancelCommand(env(), id));
+
+program
+  .command('retry')
+  .description('run a FAILED, TIMED_OUT or CANCELLED job again under the same id')
+  .argument('<id>')
+  .action(async (id: string) => (await import('./api-client.js')).retryCommand(env(), id));
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`gpuflow: ${err instanceof Error ? err.message : String(err)}\n`);

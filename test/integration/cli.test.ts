@@ -3,12 +3,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/temporal-dev-server.js';
 import { BIN, runGpuflow, type GpuflowProcess } from '../support/processes.js';
+import { waitFor } from '../support/stack.js';
 
 const run = promisify(execFile);
 
 /**
  * The process entries as an operator starts them (`gpuflow api`, `gpuflow orchestrator`, `gpuflow worker`) and the
- * `gpuflow submit|status|cancel` client, all against the shared Temporal server. This file is the only user of the
+ * `gpuflow submit|status|cancel|retry` client, all against the shared Temporal server. This file is the only user of the
  * default control task queue on that server.
  */
 describe('gpuflow api + orchestrator + worker processes and the CLI client', () => {
@@ -52,6 +53,16 @@ describe('gpuflow api + orchestrator + worker processes and the CLI client', () 
     const sleeping = await gpuflow('submit', 'sleep', '{"seconds":120}', '--no-dedup');
     const cancelled = await gpuflow('cancel', String(sleeping.id));
     expect(cancelled.id).toBe(sleeping.id);
+    await waitFor(
+      () => gpuflow('status', String(sleeping.id)),
+      (v) => v.status === 'CANCELLED',
+    );
+    const retried = await gpuflow('retry', String(sleeping.id));
+    expect(retried).toMatchObject({
+      id: sleeping.id,
+      status: expect.stringMatching(/^IN_(QUEUE|PROGRESS)$/) as unknown,
+    });
+    await gpuflow('cancel', String(sleeping.id));
     await expect(
       run(process.execPath, [BIN, 'status', 'echo-missing'], { env: { ...process.env, ...env } }),
     ).rejects.toMatchObject({

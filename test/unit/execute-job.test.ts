@@ -142,4 +142,51 @@ describe('executeJob (the activity that runs a handler)', () => {
     setTimeout(() => env.cancel('WORKER_SHUTDOWN'), 50);
     expect(await failureOf(run)).toMatchObject({ type: 'WorkerShutdown', nonRetryable: false });
   });
+
+  it('carries the last checkpoint into the next attempt, and keeps it in every heartbeat until replaced', async () => {
+    const seen: unknown[] = [];
+    const job = defineJob({
+      type: 'resume',
+      input: z.null(),
+      async handler(_input, ctx) {
+        seen.push(ctx.resumeFrom);
+        await sleep(60); // beats before the first checkpoint of this attempt still carry the old one
+        ctx.checkpoint({ step: 2 });
+        return 'ok';
+      },
+    });
+    const { executeJob } = activitiesFor(job);
+    const env = mockEnv({ attempt: 2, heartbeatDetails: { progress: null, log: [], checkpoint: { step: 1 } } });
+    const beats: HeartbeatDetails[] = [];
+    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
+      beats.push(structuredClone(details)),
+    );
+    await env.run(executeJob, { jobId: 'r', type: 'resume', input: null });
+    expect(seen).toEqual([{ step: 1 }]);
+    expect(beats[0]?.checkpoint).toEqual({ step: 1 });
+    expect(beats.at(-1)?.checkpoint).toEqual({ step: 2 });
+  });
+
+  it('has nothing to resume from on a first attempt, and refuses checkpoints that are not small JSON', async () => {
+    const errors: string[] = [];
+    const job = defineJob({
+      type: 'bad-checkpoint',
+      input: z.null(),
+      handler(_input, ctx) {
+        for (const value of [undefined, () => 1, 'x'.repeat(300 * 1024)]) {
+          try {
+            ctx.checkpoint(value);
+          } catch (err) {
+            errors.push((err as Error).message);
+          }
+        }
+        return ctx.resumeFrom ?? 'none';
+      },
+    });
+    const { executeJob } = activitiesFor(job);
+    expect(await mockEnv().run(executeJob, { jobId: 'b', type: 'bad-checkpoint', input: null })).toBe('none');
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/must be JSON/);
+    expect(errors[2]).toMatch(/at most 262144 bytes/);
+  });
 });
