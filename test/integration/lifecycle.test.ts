@@ -214,6 +214,7 @@ describe('job lifecycle', () => {
     const waitedAt = Date.now();
     const current = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${slow.id}?wait=1500` });
     expect(Date.now() - waitedAt).toBeGreaterThanOrEqual(1400);
+    expect(Date.now() - waitedAt).toBeLessThan(5000);
     expect(['IN_QUEUE', 'IN_PROGRESS']).toContain(current.json<JobView>().status);
     await post(`/v1/jobs/${slow.id}/cancel`);
     const ended = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${slow.id}?wait=20000` });
