@@ -36,7 +36,10 @@ export async function describeJobQueue(client: Client, type: string): Promise<Jo
     backlogAgeMs: optionalTsToMs(stats?.approximateBacklogAge) ?? 0,
     workers: (response.pollers ?? []).map((poller) => {
       const seenMs = optionalTsToMs(poller.lastAccessTime);
-      return { identity: poller.identity ?? '', lastSeenAt: seenMs === undefined ? null : new Date(seenMs).toISOString() };
+      return {
+        identity: poller.identity ?? '',
+        lastSeenAt: seenMs === undefined ? null : new Date(seenMs).toISOString(),
+      };
     }),
   };
 }
