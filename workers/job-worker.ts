@@ -3,6 +3,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../contracts/task-queues.js';
 import { createJobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { JobDefinition } from './define-job.js';
+import { announceJobTypes } from './job-type-announcer.js';
 
 export interface JobWorkerOptions {
   connection: NativeConnection;
@@ -21,6 +22,8 @@ export interface JobWorkerOptions {
   /** Lease renewal period, ms. @defaultValue 1000 */
   heartbeatIntervalMs?: number;
   print?: (line: string) => void;
+  /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
+  controlTaskQueue?: string;
 }
 
 export interface JobWorker {
@@ -68,6 +71,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
       }),
     ),
   );
+  const { connection, namespace, controlTaskQueue } = options;
+  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity });
 
   let stopping = false;
   const shutdown = (): void => {

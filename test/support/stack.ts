@@ -68,6 +68,7 @@ export async function startStack(options: { apiKeys?: ApiKey[]; controlTaskQueue
       const worker = await createJobWorker({
         connection,
         namespace: NAMESPACE,
+        controlTaskQueue,
         shutdownGraceMs: 5000,
         ...workerOptions,
       });
