@@ -24,6 +24,8 @@ export interface JobServiceOptions {
    * @defaultValue 5000
    */
   temporalTimeoutMs?: number;
+  /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
+  jobTypes?: { noteSubmitted(type: string): void };
 }
 
 /** Jobs as the API sees them: Temporal workflows named by job id. Holds no state of its own. */
@@ -31,11 +33,13 @@ export class JobService {
   private readonly client: Client;
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
+  private readonly jobTypes: JobServiceOptions['jobTypes'];
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
+    this.jobTypes = options.jobTypes;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -73,6 +77,7 @@ export class JobService {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       created = false;
     }
+    this.jobTypes?.noteSubmitted(job.type);
     return { created, view: await this.viewOf(jobId) };
   }
 
