@@ -11,9 +11,13 @@ import {
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { AdminService } from './services/admin-service.js';
 import { JobService } from './services/job-service.js';
+import { JobTypeCatalog } from './services/job-type-catalog.js';
 
 export interface AppDeps {
   client: Client;
@@ -62,12 +66,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
 
-  const jobs = new JobService({
-    client: deps.client,
-    controlTaskQueue: deps.controlTaskQueue,
-    temporalTimeoutMs: deps.temporalTimeoutMs,
-  });
+  const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
+  const { client, temporalTimeoutMs } = deps;
+  const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
+  const jobs = new JobService({ client, controlTaskQueue, temporalTimeoutMs, jobTypes });
+  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
+  await app.register(adminRoutes, { admin });
   return app;
 }

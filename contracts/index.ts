@@ -6,3 +6,5 @@ export * from './errors.js';
 export * from './task-queues.js';
 export * from './search-attributes.js';
 export * from './messages.js';
+export * from './job-types.js';
+export * from './admin.js';

@@ -6,3 +6,9 @@ export const attemptStartedSignal = defineSignal<[AttemptStarted]>('attemptStart
 
 /** The job worker says an attempt failed with a retryable error: the job waits for its next attempt. */
 export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed');
+
+/**
+ * Job types someone has seen (the API on a first submit, a job worker at startup), for the job type catalog
+ * workflow: Temporal can neither list task queues nor group visibility by a Keyword search attribute.
+ */
+export const jobTypesSeenSignal = defineSignal<[string[]]>('jobTypesSeen');

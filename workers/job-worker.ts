@@ -3,6 +3,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../contracts/task-queues.js';
 import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { JobDefinition } from './define-job.js';
+import { announceJobTypes } from './job-type-announcer.js';
 
 export interface JobWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,8 @@ export interface JobWorkerOptions {
    */
   idleExitMs?: number;
   print?: (line: string) => void;
+  /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
+  controlTaskQueue?: string;
 }
 
 export interface JobWorker {
@@ -84,6 +87,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
       }),
     ),
   );
+  const { connection, namespace, controlTaskQueue } = options;
+  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity });
 
   let stopping = false;
   function shutdown(): void {

@@ -1,1 +1,2 @@
 export { runJob } from './run-job.js';
+export { jobTypeCatalog } from './job-type-catalog.js';

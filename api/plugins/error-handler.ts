@@ -64,7 +64,8 @@ function toPublicError(
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return pick(new Errors.PayloadTooLarge(bodyLimitBytes));
   }
-  if (err.code?.startsWith('GPUFLOW_ERR_') && err.statusCode) return pick(err);
+  // A raw gRPC error (from `client.workflowService`) has a numeric code.
+  if (typeof err.code === 'string' && err.code.startsWith('GPUFLOW_ERR_') && err.statusCode) return pick(err);
   const grpcCode = grpcCodeOf(err) ?? grpcCodeOf(err.cause);
   if (grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED) {
     return pick(new Errors.TemporalUnavailable());

@@ -27,6 +27,8 @@ export interface JobServiceOptions {
    * @defaultValue 5000
    */
   temporalTimeoutMs?: number;
+  /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
+  jobTypes?: { noteSubmitted(type: string): void };
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -50,11 +52,13 @@ export class JobService {
   private readonly client: Client;
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
+  private readonly jobTypes: JobServiceOptions['jobTypes'];
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
+    this.jobTypes = options.jobTypes;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -70,6 +74,7 @@ export class JobService {
     const created = await this.bounded(() =>
       this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy }),
     );
+    this.jobTypes?.noteSubmitted(job.type);
     return { created, view: await this.viewAfterWait(jobId, wait) };
   }
 

@@ -70,6 +70,7 @@ export async function startStack(
       const worker = await createJobWorker({
         connection,
         namespace: NAMESPACE,
+        controlTaskQueue,
         shutdownGraceMs: 5000,
         ...workerOptions,
       });

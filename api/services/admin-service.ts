@@ -1,0 +1,130 @@
+import type { Client } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { JobList, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
+import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
+import { decodeCursor, encodeCursor } from './job-cursor.js';
+import { describeJobQueue } from './job-queues.js';
+import { listedJobView } from './job-listing.js';
+import type { JobTypeCatalog } from './job-type-catalog.js';
+import { jobsQuery } from './visibility-status.js';
+
+export interface AdminServiceOptions {
+  client: Client;
+  controlTaskQueue: string;
+  catalog: JobTypeCatalog;
+  /** Longest one operator view waits on Temporal, ms (then 503). @defaultValue 5000 */
+  temporalTimeoutMs?: number;
+  /**
+   * Visibility and task queue calls in flight at once for one request (stats and queues make a few per type).
+   * @defaultValue 8
+   */
+  concurrency?: number;
+}
+
+/** Operator views: job listings, counts and queues, from Temporal visibility and task queue descriptions. */
+export class AdminService {
+  private readonly client: Client;
+  private readonly controlTaskQueue: string;
+  private readonly catalog: JobTypeCatalog;
+  private readonly temporalTimeoutMs: number;
+  private readonly concurrency: number;
+
+  constructor(options: AdminServiceOptions) {
+    this.client = options.client;
+    this.controlTaskQueue = options.controlTaskQueue;
+    this.catalog = options.catalog;
+    this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  private bounded<T>(operation: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + this.temporalTimeoutMs, operation);
+  }
+
+  /**
+   * One page of jobs. Visibility decides the order (SQL visibility cannot ORDER BY): running jobs first, newest
+   * start first, then closed jobs by close time, newest first. The cursor wraps Temporal's next page token.
+   */
+  listJobs(query: ListJobsQuery): Promise<JobList> {
+    return this.bounded(async () => {
+      const visibilityQuery = jobsQuery({
+        controlTaskQueue: this.controlTaskQueue,
+        type: query.type,
+        status: query.status,
+      });
+      const response = await this.client.workflowService.listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: visibilityQuery,
+        pageSize: query.limit,
+        nextPageToken: query.cursor === undefined ? undefined : decodeCursor(visibilityQuery, query.cursor),
+      });
+      const { loadedDataConverter, namespace } = this.client.options;
+      const infos = await Promise.all(
+        response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, namespace)),
+      );
+      const token = response.nextPageToken;
+      return {
+        jobs: infos.map(listedJobView),
+        nextCursor: token && token.length > 0 ? encodeCursor(visibilityQuery, token) : null,
+      };
+    });
+  }
+
+  /** Jobs by status, overall and for every known type that has jobs. Counts are approximate, like visibility. */
+  stats(): Promise<Stats> {
+    return this.bounded(async () => {
+      const types = await this.catalog.list();
+      const scopes: (string | undefined)[] = [undefined, ...types];
+      const cells = scopes.flatMap((type) => JOB_STATUSES.map((status) => ({ type, status })));
+      const counts = await mapBounded(cells, this.concurrency, async ({ type, status }) => {
+        const query = jobsQuery({ controlTaskQueue: this.controlTaskQueue, type, status });
+        return (await this.client.workflow.count(query)).count;
+      });
+      const countsOf = (scope: number): StatusCounts => {
+        const entries = JOB_STATUSES.map((status, i): [JobStatus, number] => [
+          status,
+          counts[scope * JOB_STATUSES.length + i] ?? 0,
+        ]);
+        return Object.fromEntries(entries) as StatusCounts;
+      };
+      const byType: Stats['byType'] = {};
+      types.forEach((type, i) => {
+        const typeCounts = countsOf(i + 1);
+        if (Object.values(typeCounts).some((n) => n > 0)) byType[type] = typeCounts;
+      });
+      return { byStatus: countsOf(0), byType };
+    });
+  }
+
+  /** The task queue of every known type that has jobs, workers or a backlog. */
+  queues(): Promise<Queues> {
+    return this.bounded(async () => {
+      const types = await this.catalog.list();
+      const rows = await mapBounded(types, this.concurrency, async (type) => {
+        const [queue, jobs] = await Promise.all([
+          describeJobQueue(this.client, type),
+          this.client.workflow.count(jobsQuery({ controlTaskQueue: this.controlTaskQueue, type })),
+        ]);
+        return {
+          used: jobs.count > 0 || queue.workers.length > 0 || queue.backlogCount > 0,
+          queue: { type, ...queue },
+        };
+      });
+      return { queues: rows.filter((row) => row.used).map((row) => row.queue) };
+    });
+  }
+}
+
+/** `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}

@@ -1,0 +1,48 @@
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { JobMemo } from '../../contracts/execution.js';
+import type { JobErrorView, JobView } from '../../contracts/job.js';
+import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import { jobStatusOfRecord } from './visibility-status.js';
+
+const msOf = (isoTime: string | undefined): number | undefined => (isoTime ? Date.parse(isoTime) : undefined);
+
+/**
+ * The view of a listed job, from its visibility record alone (no describe, no result per job): status from
+ * ExecutionStatus and the JobStatus search attribute, attempt facts and the error from the memo the workflow
+ * keeps. Listings carry no `output` and no `progress`; GET the job for those.
+ */
+export function listedJobView(info: WorkflowExecutionInfo): JobView {
+  const memo = (info.memo ?? {}) as JobMemo;
+  const status = jobStatusOfRecord(info.status.name, info.typedSearchAttributes.get(JobStatusKey));
+  const scheduledMs = msOf(memo.scheduledAt);
+  const startedMs = msOf(memo.startedAt);
+  const closedMs = info.closeTime?.getTime();
+  const workerId = memo.workerId ?? null;
+  const view: JobView = {
+    id: info.workflowId,
+    type: info.typedSearchAttributes.get(JobTypeKey) ?? info.workflowId.replace(/-[^-]+$/, ''),
+    status,
+    attempt: memo.attempt ?? 0,
+    progress: null,
+    createdAt: info.startTime.toISOString(),
+    startedAt: memo.startedAt ?? null,
+    completedAt: closedMs === undefined ? null : new Date(closedMs).toISOString(),
+    delayTimeMs: scheduledMs !== undefined && startedMs !== undefined ? Math.max(0, startedMs - scheduledMs) : null,
+    executionTimeMs: closedMs !== undefined && startedMs !== undefined ? Math.max(0, closedMs - startedMs) : null,
+    workerId,
+  };
+  if (status === 'FAILED' || status === 'TIMED_OUT') view.error = memo.error ?? errorWithoutMemo(info, workerId);
+  return view;
+}
+
+/** A job that ended without the workflow recording why: terminated from outside, or its workflow timed out. */
+function errorWithoutMemo(info: WorkflowExecutionInfo, workerId: string | null): JobErrorView {
+  switch (info.status.name) {
+    case 'TERMINATED':
+      return { type: 'Terminated', message: 'terminated by an operator', retryable: true, workerId };
+    case 'TIMED_OUT':
+      return { type: 'TtlExpired', message: 'the job ran out of time', retryable: true, workerId: null };
+    default:
+      return { type: 'Error', message: 'the job failed', retryable: true, workerId };
+  }
+}

@@ -1,0 +1,59 @@
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import type { JobStatus } from '../../contracts/status.js';
+
+/*
+ * A job's status in visibility, in one place: the list filters, the counts and the status of a listed job all
+ * come from here. The JobStatus search attribute alone is not enough: a terminated workflow keeps whatever value it
+ * had, so closed jobs are told apart by ExecutionStatus first. In visibility SQL a comparison with a missing value
+ * is never true (`JobStatus != 'TIMED_OUT'` skips a workflow without JobStatus), hence the explicit `IS NULL`s.
+ *
+ * A running job whose JobStatus is neither IN_QUEUE nor missing reads IN_PROGRESS: its attempt has started, or has
+ * ended while the workflow closes (the detail view says the same).
+ */
+
+const JOB_STATUS = JobStatusKey.name;
+const FAILED_AS_TIMEOUT = `(ExecutionStatus = 'Failed' AND ${JOB_STATUS} = 'TIMED_OUT')`;
+
+/** Visibility query conditions, one per job status; together they cover every runJob run exactly once. */
+export const STATUS_CONDITIONS: Readonly<Record<JobStatus, string>> = {
+  IN_QUEUE: `(ExecutionStatus = 'Running' AND (${JOB_STATUS} = 'IN_QUEUE' OR ${JOB_STATUS} IS NULL))`,
+  IN_PROGRESS: `(ExecutionStatus = 'Running' AND ${JOB_STATUS} != 'IN_QUEUE')`,
+  COMPLETED: `ExecutionStatus = 'Completed'`,
+  CANCELLED: `ExecutionStatus = 'Canceled'`,
+  TIMED_OUT: `(${FAILED_AS_TIMEOUT} OR ExecutionStatus = 'TimedOut')`,
+  FAILED: `(ExecutionStatus = 'Terminated' OR (ExecutionStatus = 'Failed' AND (${JOB_STATUS} IS NULL OR ${JOB_STATUS} != 'TIMED_OUT')))`,
+};
+
+/** The status of one visibility record, by the same rules as {@link STATUS_CONDITIONS}. */
+export function jobStatusOfRecord(execution: WorkflowExecutionStatusName, jobStatus: string | undefined): JobStatus {
+  switch (execution) {
+    case 'RUNNING':
+      return jobStatus === undefined || jobStatus === 'IN_QUEUE' ? 'IN_QUEUE' : 'IN_PROGRESS';
+    case 'COMPLETED':
+      return 'COMPLETED';
+    case 'CANCELLED':
+      return 'CANCELLED';
+    case 'TIMED_OUT':
+      return 'TIMED_OUT';
+    case 'FAILED':
+      return jobStatus === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
+    default:
+      // TERMINATED, and states a runJob never reaches (it does not continue as new).
+      return 'FAILED';
+  }
+}
+
+/** A string literal for a visibility query. Callers pass validated names; this refuses anything that could escape. */
+function literal(value: string): string {
+  if (/['"\\\n\r]/.test(value)) throw new TypeError(`not usable in a visibility query: ${JSON.stringify(value)}`);
+  return `'${value}'`;
+}
+
+/** The visibility query for the jobs (runJob workflows) of one control task queue, optionally filtered. */
+export function jobsQuery(filter: { controlTaskQueue: string; type?: string; status?: JobStatus }): string {
+  const parts = [`WorkflowType = 'runJob'`, `TaskQueue = ${literal(filter.controlTaskQueue)}`];
+  if (filter.type !== undefined) parts.push(`${JobTypeKey.name} = ${literal(filter.type)}`);
+  if (filter.status !== undefined) parts.push(STATUS_CONDITIONS[filter.status]);
+  return parts.join(' AND ');
+}
