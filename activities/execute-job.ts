@@ -8,7 +8,8 @@ import {
   type ExecuteJobInput,
   type HeartbeatDetails,
 } from '../contracts/execution.js';
-import { attemptFailedSignal, attemptStartedSignal } from '../contracts/messages.js';
+import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../contracts/messages.js';
+import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../workers/define-job.js';
 import { isJobError } from '../workers/job-error.js';
 
@@ -98,7 +99,15 @@ export function createJobActivities(deps: JobActivityDeps) {
             print(`[${request.jobId}#${info.attempt}] ${kept}`);
           },
         };
-        const output = await ready.definition.handler(parsed.data, ctx);
+        const result = ready.definition.handler(parsed.data, ctx);
+        const output = isChunkStream(result)
+          ? await drainStream(result, {
+              send: (chunks) => signalJob(activity, streamChunksSignal, { attempt: info.attempt, chunks }),
+              signal: activity.cancellationSignal,
+              aggregate: ready.definition.aggregateStream ?? false,
+              onCapped: (why) => ctx.log(why),
+            })
+          : await result;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         return output ?? null;
       } catch (err) {

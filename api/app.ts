@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import { fastifySSE } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
 import {
   jsonSchemaTransform,
@@ -15,8 +16,10 @@ import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { streamRoutes } from './routes/stream.js';
 import { AdminService } from './services/admin-service.js';
 import { JobService } from './services/job-service.js';
+import { JobStreams } from './services/job-stream.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 
 export interface AppDeps {
@@ -73,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs) });
   await app.register(adminRoutes, { admin });
   return app;
 }

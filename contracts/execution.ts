@@ -76,3 +76,32 @@ export const TIMEOUT_FAILURE_TYPES: ReadonlySet<string> = new Set([
   FailureTypes.executionTimeout,
   FailureTypes.ttlExpired,
 ]);
+
+/** Chunks a streaming handler yielded, sent by its worker to the job's workflow in one signal. */
+export interface StreamBatch {
+  /** The attempt that yielded them: a retried attempt streams again from its start. */
+  attempt: number;
+  chunks: unknown[];
+}
+
+/**
+ * How chunks travel through Temporal. Each batch is one signal (one history event plus a workflow task), so the
+ * worker sends at most one every `flushIntervalMs` (sooner only when `maxBatchBytes` fill up), and stops streaming
+ * an attempt live past `maxBatchesPerAttempt` or `maxBytesPerAttempt`: a stream stays far inside Temporal's
+ * history limits (51,200 events, 50 MiB). Chunks past those caps still count for an aggregated output.
+ */
+export const STREAM_LIMITS: Readonly<StreamLimits> = {
+  flushIntervalMs: 250,
+  maxBatchBytes: 256 * 1024,
+  maxChunkBytes: 256 * 1024,
+  maxBatchesPerAttempt: 5000,
+  maxBytesPerAttempt: 32 * 1024 * 1024,
+};
+
+export interface StreamLimits {
+  flushIntervalMs: number;
+  maxBatchBytes: number;
+  maxChunkBytes: number;
+  maxBatchesPerAttempt: number;
+  maxBytesPerAttempt: number;
+}

@@ -146,3 +146,20 @@ export const CheckResponseSchema = z.union([
   JobViewSchema.extend({ exists: z.literal(true) }),
 ]);
 export type CheckResponse = z.output<typeof CheckResponseSchema>;
+
+/** One chunk a streaming handler yielded, numbered from 1 in the order it was yielded. */
+export const StreamChunkSchema = z.object({ seq: z.number().int(), data: z.json() });
+export type StreamChunk = z.output<typeof StreamChunkSchema>;
+
+/** `GET /v1/jobs/:id/stream?after=<seq>`: JSON polling instead of Server-Sent Events. */
+export const StreamQuerySchema = z.object({
+  /** Chunks after this one (0: from the start). Without it, the stream is Server-Sent Events. */
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+export const StreamPollResponseSchema = z.object({
+  chunks: z.array(StreamChunkSchema),
+  status: JobStatusSchema,
+  /** The job has ended: no chunk will follow. */
+  done: z.boolean(),
+});

@@ -1,5 +1,5 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { AttemptFailed, AttemptStarted } from './execution.js';
+import type { AttemptFailed, AttemptStarted, StreamBatch } from './execution.js';
 
 /** The job worker says an attempt has begun; the workflow records who runs it and since when. */
 export const attemptStartedSignal = defineSignal<[AttemptStarted]>('attemptStarted');
@@ -12,3 +12,9 @@ export const attemptFailedSignal = defineSignal<[AttemptFailed]>('attemptFailed'
  * workflow: Temporal can neither list task queues nor group visibility by a Keyword search attribute.
  */
 export const jobTypesSeenSignal = defineSignal<[string[]]>('jobTypesSeen');
+
+/**
+ * A batch of a streaming handler's chunks. The workflow keeps nothing: the API reads the batches back from the
+ * workflow's history, which holds them durably, in order, with no worker needed.
+ */
+export const streamChunksSignal = defineSignal<[StreamBatch]>('streamChunks');

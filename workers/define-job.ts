@@ -34,8 +34,21 @@ export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resource
   input: Schema;
   /** Runs once per worker process before it takes jobs (model loading, the cold start). */
   setup?(): Resources | Promise<Resources>;
+  /**
+   * For a streaming handler (`async function*`): make the job's `output` the array of every chunk it yielded,
+   * instead of the generator's return value.
+   * @defaultValue false
+   */
+  aggregateStream?: boolean;
+  /**
+   * Returns the job's output, or, as an `async function*`, streams: each `yield` is a chunk that reaches clients
+   * while the job runs (`GET /v1/jobs/:id/stream`), and the return value is the output.
+   */
   // Method syntax on purpose: any job definition must be assignable to the registry's JobDefinition.
-  handler(input: z.output<Schema>, ctx: JobContext<Resources>): Output | Promise<Output>;
+  handler(
+    input: z.output<Schema>,
+    ctx: JobContext<Resources>,
+  ): Output | Promise<Output> | AsyncGenerator<unknown, Output, undefined>;
 }
 
 export interface JobDefinition<

@@ -42,7 +42,7 @@ export interface WaitOptions {
 const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
 /** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
-interface RunView {
+export interface RunView {
   view: JobView;
   runId: string;
 }
@@ -186,6 +186,11 @@ export class JobService {
       clearTimeout(timer);
       signal?.removeEventListener('abort', leave);
     }
+  }
+
+  /** The job's view and the run it describes (the run a stream of its chunks reads). */
+  current(jobId: string): Promise<RunView> {
+    return this.bounded(() => this.viewOf(jobId));
   }
 
   private async viewOf(jobId: string): Promise<RunView> {
