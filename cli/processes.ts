@@ -24,7 +24,12 @@ export async function runOrchestrator(env: Env): Promise<void> {
           'Register them on the namespace yourself (on Temporal Cloud: tcld namespace search-attributes add).',
       );
     }
-    const worker = await createOrchestrator({ connection, namespace: env.TEMPORAL_NAMESPACE, workflowBundle });
+    const worker = await createOrchestrator({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      workflowBundle,
+      webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
+    });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
     await worker.run();

@@ -25,6 +25,7 @@ import { attemptFailedSignal, attemptStartedSignal } from '../contracts/messages
 import { JobStatusKey } from '../contracts/search-attributes.js';
 import type { JobStatus } from '../contracts/status.js';
 import { jobTaskQueue } from '../contracts/task-queues.js';
+import { startWebhookDelivery } from './deliver-webhook.js';
 
 /** Retry backoff between attempts; the number of attempts comes from the job's policy. */
 const RETRY_BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
@@ -74,12 +75,14 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   try {
     const output = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
     setStatus('COMPLETED');
+    await startWebhookDelivery(job.jobId, job.webhook);
     return output;
   } catch (err) {
     // A job cancelled by the user stays CANCELLED even when its attempt ended otherwise on the way out (say the
     // worker died before confirming the cancel, and the lease ran out).
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       setStatus('CANCELLED');
+      await startWebhookDelivery(job.jobId, job.webhook);
       throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');
     }
     const failure = toJobFailure(err, job.policy);
@@ -87,6 +90,7 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     const error: JobMemo['error'] = { type: failure.type ?? 'Error', message: failure.message, ...details };
     upsertMemo({ error });
     setStatus(TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED');
+    await startWebhookDelivery(job.jobId, job.webhook);
     throw failure;
   }
 }
