@@ -32,6 +32,9 @@ export async function runOrchestrator(env: Env): Promise<void> {
     });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
+    if (!env.GPUFLOW_WEBHOOK_SECRET) {
+      console.log('orchestrator: webhooks off (no GPUFLOW_WEBHOOK_SECRET): any delivery fails unsent');
+    }
     await worker.run();
   } finally {
     await connection.close();

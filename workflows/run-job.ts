@@ -40,6 +40,7 @@ function setStatus(status: JobStatus): void {
  * fails the workflow with an ApplicationFailure whose `type` says what went wrong.
  *
  * The client sets `JobType` and `JobStatus=IN_QUEUE` at start; this keeps `JobStatus` current afterwards.
+ * With a webhook, every way out starts its delivery (a child workflow left running) once the status is final.
  */
 export async function runJob(job: RunJobInput): Promise<unknown> {
   let latestAttempt = 0;
