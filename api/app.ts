@@ -21,6 +21,7 @@ import { AdminService } from './services/admin-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
+import type { WebhookSettings } from './services/webhook-guard.js';
 
 export interface AppDeps {
   client: Client;
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** @defaultValue 1 MiB */
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
+  /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
+  webhooks?: WebhookSettings;
 }
 
 /** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
@@ -72,7 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
-  const jobs = new JobService({ client, controlTaskQueue, temporalTimeoutMs, jobTypes });
+  const jobs = new JobService({ client, controlTaskQueue, temporalTimeoutMs, jobTypes, webhooks: deps.webhooks });
   const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });

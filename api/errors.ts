@@ -21,6 +21,16 @@ export const Errors = {
     'job "%s" is %s: only FAILED, TIMED_OUT or CANCELLED jobs can be retried',
     409,
   ),
+  WebhookNotConfigured: createError(
+    'GPUFLOW_ERR_WEBHOOK_NOT_CONFIGURED',
+    'webhooks are not enabled on this server: it needs a signing secret in GPUFLOW_WEBHOOK_SECRET',
+    400,
+  ),
+  WebhookForbidden: createError<'GPUFLOW_ERR_WEBHOOK_FORBIDDEN', 400, [string]>(
+    'GPUFLOW_ERR_WEBHOOK_FORBIDDEN',
+    'webhook: %s',
+    400,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

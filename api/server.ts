@@ -20,6 +20,8 @@ export async function runApiServer(env: Env): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE,
     apiKeys: env.GPUFLOW_API_KEYS,
     logger: { level: env.GPUFLOW_LOG_LEVEL },
+    // The API does not sign: the secret only says that the orchestrators can.
+    ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

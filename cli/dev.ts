@@ -12,6 +12,8 @@ const EXAMPLE_JOBS = join(PROJECT_ROOT, 'examples', 'jobs');
 const CHILD_GRACE_MS = 8000;
 /** Jobs still running when the dev stack stops are handed back after this long, and retried on the next start. */
 const DEV_WORKER_GRACE_S = 3;
+/** Webhooks of the dev stack may go to this machine (a receiver under development), on top of the user's list. */
+const DEV_WEBHOOK_ALLOW_PRIVATE = ['127.0.0.0/8', '::1/128', 'localhost'];
 
 const log = (line: string): void => void process.stdout.write(`[dev] ${line}\n`);
 
@@ -84,6 +86,7 @@ export async function runDev(env: Env): Promise<void> {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     GPUFLOW_DEV_CHILD: 'true',
+    GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
   });
   const specs: [string, string[]][] = [
     ['orchestrator', ['orchestrator']],

@@ -24,9 +24,17 @@ export async function runOrchestrator(env: Env): Promise<void> {
           'Register them on the namespace yourself (on Temporal Cloud: tcld namespace search-attributes add).',
       );
     }
-    const worker = await createOrchestrator({ connection, namespace: env.TEMPORAL_NAMESPACE, workflowBundle });
+    const worker = await createOrchestrator({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      workflowBundle,
+      webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
+    });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
+    if (!env.GPUFLOW_WEBHOOK_SECRET) {
+      console.log('orchestrator: webhooks off (no GPUFLOW_WEBHOOK_SECRET): any delivery fails unsent');
+    }
     await worker.run();
   } finally {
     await connection.close();

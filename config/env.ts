@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowEntryProblem } from '../contracts/webhook-url.js';
 
 export const API_ROLES = ['submit', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -32,6 +33,32 @@ const apiKeys = z
     return keys;
   });
 
+/** Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+const webhookSecret = z.string().refine(
+  (value) => {
+    const base64 = value.startsWith('whsec_') ? value.slice('whsec_'.length) : '';
+    const bytes = Buffer.from(base64, 'base64').length;
+    return /^[A-Za-z0-9+/]+={0,2}$/.test(base64) && base64.length % 4 === 0 && bytes >= 24 && bytes <= 64;
+  },
+  { message: 'must be whsec_ followed by the base64 of 24 to 64 random bytes: whsec_$(openssl rand -base64 32)' },
+);
+
+/** Host names, addresses and CIDRs, comma-separated. */
+const allowList = z
+  .string()
+  .default('')
+  .transform((raw, ctx): string[] => {
+    const entries = raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      const problem = allowEntryProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: use host names, IP addresses or CIDRs` });
+    }
+    return entries;
+  });
+
 const EnvSchema = z.object({
   /** host:port of the Temporal frontend. */
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -50,6 +77,10 @@ const EnvSchema = z.object({
   GPUFLOW_API_KEY: z.string().min(1).optional(),
   /** Set by `gpuflow dev` on its children: stop when dev's pipe on stdin closes (dev died, even by SIGKILL). */
   GPUFLOW_DEV_CHILD: z.stringbool().default(false),
+  /** Signs webhooks (Standard Webhooks). Needed by the orchestrator to send them and by the API to accept them. */
+  GPUFLOW_WEBHOOK_SECRET: webhookSecret.optional(),
+  /** Private hosts and networks webhooks may reach (loopback, LAN, ...): none unless listed. */
+  GPUFLOW_WEBHOOK_ALLOW_PRIVATE: allowList,
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.output<typeof EnvSchema>;

@@ -6,6 +6,8 @@ export interface RunJobInput {
   type: string;
   input: unknown;
   policy: JobPolicy;
+  /** Where the job's view is POSTed when this run ends (`SubmitJob.webhook`). */
+  webhook?: string;
 }
 
 /** Argument of the `executeJob` activity that runs a handler on a job worker. */

@@ -83,6 +83,14 @@ export const SubmitJobSchema = z.strictObject({
    * @defaultValue true
    */
   dedup: z.boolean().default(true),
+  /**
+   * POSTed the job's view, signed (Standard Webhooks), when the job ends. Not part of the job id: a deduplicated
+   * submission keeps the webhook of the submission that started the run.
+   */
+  webhook: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(2048)
+    .optional(),
 });
 export type SubmitJob = z.output<typeof SubmitJobSchema>;
 export type SubmitJobBody = z.input<typeof SubmitJobSchema>;

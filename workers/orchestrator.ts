@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   type NativeConnection,
@@ -6,6 +7,8 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import { JobService } from '../api/services/job-service.js';
+import { createWebhookActivities } from '../activities/deliver-webhook.js';
 import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -22,15 +25,28 @@ export interface OrchestratorOptions {
   /** @defaultValue 'gpuflow-control' */
   taskQueue?: string;
   identity?: string;
+  /** Webhook delivery: the signing secret (without it, deliveries fail at once) and the private allow list. */
+  webhooks?: { secret?: string; allowPrivate?: readonly string[] };
 }
 
-/** The worker that runs `runJob` workflows (and, later, light activities such as webhooks). No job code here. */
+/**
+ * The worker that runs `runJob` workflows and light activities: webhook delivery, which builds the job's view
+ * with the API's own view builder. No job code here.
+ */
 export async function createOrchestrator(options: OrchestratorOptions): Promise<Worker> {
+  const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
+  const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const jobs = new JobService({ client, controlTaskQueue: taskQueue });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue ?? CONTROL_TASK_QUEUE,
+    taskQueue,
     workflowBundle: options.workflowBundle,
+    activities: createWebhookActivities({
+      client,
+      viewOf: (jobId, runId) => jobs.viewOfRun(jobId, runId),
+      ...options.webhooks,
+    }),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

@@ -25,6 +25,7 @@ import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '.
 import { JobStatusKey } from '../contracts/search-attributes.js';
 import type { JobStatus } from '../contracts/status.js';
 import { jobTaskQueue } from '../contracts/task-queues.js';
+import { startWebhookDelivery } from './deliver-webhook.js';
 
 /** Retry backoff between attempts; the number of attempts comes from the job's policy. */
 const RETRY_BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
@@ -39,6 +40,7 @@ function setStatus(status: JobStatus): void {
  * fails the workflow with an ApplicationFailure whose `type` says what went wrong.
  *
  * The client sets `JobType` and `JobStatus=IN_QUEUE` at start; this keeps `JobStatus` current afterwards.
+ * With a webhook, every way out starts its delivery (a child workflow left running) once the status is final.
  */
 export async function runJob(job: RunJobInput): Promise<unknown> {
   let latestAttempt = 0;
@@ -76,12 +78,14 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   try {
     const output = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
     setStatus('COMPLETED');
+    await startWebhookDelivery(job.jobId, job.webhook);
     return output;
   } catch (err) {
     // A job cancelled by the user stays CANCELLED even when its attempt ended otherwise on the way out (say the
     // worker died before confirming the cancel, and the lease ran out).
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       setStatus('CANCELLED');
+      await startWebhookDelivery(job.jobId, job.webhook);
       throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');
     }
     const failure = toJobFailure(err, job.policy);
@@ -89,6 +93,7 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     const error: JobMemo['error'] = { type: failure.type ?? 'Error', message: failure.message, ...details };
     upsertMemo({ error });
     setStatus(TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED');
+    await startWebhookDelivery(job.jobId, job.webhook);
     throw failure;
   }
 }

@@ -16,6 +16,7 @@ import type { runJob } from '../../workflows/run-job.js';
 import { Errors } from '../errors.js';
 import { describeJobQueue } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
+import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -29,6 +30,8 @@ export interface JobServiceOptions {
   temporalTimeoutMs?: number;
   /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
   jobTypes?: { noteSubmitted(type: string): void };
+  /** Absent: webhooks are not enabled, and a submission with one is a 400. */
+  webhooks?: WebhookSettings;
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -53,12 +56,14 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
+  private readonly checkWebhook: (url: string) => void;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
+    this.checkWebhook = createWebhookGuard(options.webhooks);
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -71,8 +76,11 @@ export class JobService {
    */
   async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
     const jobId = jobIdFor(job);
+    if (job.webhook !== undefined) this.checkWebhook(job.webhook);
+    // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
+    const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
     const created = await this.bounded(() =>
-      this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy }),
+      this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy, ...webhook }),
     );
     this.jobTypes?.noteSubmitted(job.type);
     return { created, view: await this.viewAfterWait(jobId, wait) };
@@ -193,8 +201,15 @@ export class JobService {
     return this.bounded(() => this.viewOf(jobId));
   }
 
-  private async viewOf(jobId: string): Promise<RunView> {
-    const description = await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
+  /** The view of one run of a job: the run that ended, even if a newer one has started since (webhooks). */
+  async viewOfRun(jobId: string, runId: string): Promise<JobView> {
+    return (await this.viewOf(jobId, runId)).view;
+  }
+
+  /** The view of the job's latest run, or of the run given. */
+  private async viewOf(jobId: string, runId?: string): Promise<RunView> {
+    const handle = this.client.workflow.getHandle(jobId, runId, runId ? { followRuns: false } : undefined);
+    const description = await describeOrNotFound(handle, jobId);
     const view = buildJobView(
       description,
       await this.outcomeOf(description),

@@ -24,6 +24,12 @@ export function withSuffix<T extends JobDefinition>(job: T, suffix: string): T {
   return defineJob({ ...job, type: `${job.type}-${suffix}` }) as unknown as T;
 }
 
+/** Signs the test stacks' webhooks (Standard Webhooks format: `whsec_` and base64 of 32 bytes). */
+export const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from('gpuflow-test-webhook-secret-0001').toString('base64')}`;
+
+/** Webhook settings of a test stack: the test secret, and receivers on this machine allowed. */
+const TEST_WEBHOOKS = { secret: TEST_WEBHOOK_SECRET, allowPrivate: ['127.0.0.0/8', '::1/128', 'localhost'] };
+
 export interface TestStack {
   app: FastifyInstance;
   client: Client;
@@ -45,7 +51,12 @@ export interface RunningJobWorker {
  * this stack's own, the API (driven with `app.inject()`), and job workers on demand.
  */
 export async function startStack(
-  options: { apiKeys?: ApiKey[]; controlTaskQueue?: string; address?: string } = {},
+  options: {
+    apiKeys?: ApiKey[];
+    controlTaskQueue?: string;
+    address?: string;
+    webhooks?: { secret: string; allowPrivate: string[] };
+  } = {},
 ): Promise<TestStack> {
   const address = options.address ?? inject('temporalAddress');
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
@@ -56,9 +67,17 @@ export async function startStack(
     namespace: NAMESPACE,
     taskQueue: controlTaskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    webhooks: options.webhooks ?? TEST_WEBHOOKS,
   });
   const orchestratorRun = orchestrator.run();
-  const app = await buildApp({ client, namespace: NAMESPACE, controlTaskQueue, apiKeys: options.apiKeys });
+  const { allowPrivate } = options.webhooks ?? TEST_WEBHOOKS;
+  const app = await buildApp({
+    client,
+    namespace: NAMESPACE,
+    controlTaskQueue,
+    apiKeys: options.apiKeys,
+    webhooks: { allowPrivate },
+  });
   const jobWorkers = new Set<RunningJobWorker>();
 
   return {
