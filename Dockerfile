@@ -11,6 +11,7 @@ COPY config ./config
 COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
+COPY storage ./storage
 COPY workers ./workers
 COPY api ./api
 COPY scripts ./scripts
