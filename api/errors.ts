@@ -21,6 +21,11 @@ export const Errors = {
     'job "%s" is %s: only FAILED, TIMED_OUT or CANCELLED jobs can be retried',
     409,
   ),
+  ArtifactNotFound: createError<'GPUFLOW_ERR_ARTIFACT_NOT_FOUND', 404, [string, string]>(
+    'GPUFLOW_ERR_ARTIFACT_NOT_FOUND',
+    'job "%s" has no artifact "%s"',
+    404,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

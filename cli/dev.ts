@@ -84,6 +84,8 @@ export async function runDev(env: Env): Promise<void> {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     GPUFLOW_DEV_CHILD: 'true',
+    // The API and the worker share the directory blob store under it, whatever their working directory.
+    GPUFLOW_DATA_DIR: dataDir,
   });
   const specs: [string, string[]][] = [
     ['orchestrator', ['orchestrator']],

@@ -12,7 +12,10 @@ import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../contracts/task-queues.js';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../contracts/blobs.js';
 import type { runJob } from '../../workflows/run-job.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
 import { describeJobQueue } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
@@ -29,6 +32,10 @@ export interface JobServiceOptions {
   temporalTimeoutMs?: number;
   /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
   jobTypes?: { noteSubmitted(type: string): void };
+  /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
+  blobs?: BlobStore;
+  /** @defaultValue 262144 (256 KiB) */
+  payloadThresholdBytes?: number;
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -53,12 +60,16 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
+  private readonly blobs: BlobStore | undefined;
+  private readonly payloadThresholdBytes: number;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
+    this.blobs = options.blobs;
+    this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -71,9 +82,11 @@ export class JobService {
    */
   async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
     const jobId = jobIdFor(job);
-    const created = await this.bounded(() =>
-      this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy }),
-    );
+    // The id comes from the whole input; the workflow gets a reference when the input is large.
+    const input = this.blobs
+      ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
+      : job.input;
+    const created = await this.bounded(() => this.startRun({ jobId, type: job.type, input, policy: job.policy }));
     this.jobTypes?.noteSubmitted(job.type);
     return { created, view: await this.viewAfterWait(jobId, wait) };
   }
@@ -208,7 +221,7 @@ export class JobService {
     if (description.status.name === 'RUNNING') return { kind: 'running' };
     const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
     try {
-      return { kind: 'completed', output: await run.result() };
+      return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
     } catch (err) {
       if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
       throw err;
