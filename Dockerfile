@@ -17,6 +17,8 @@ COPY api ./api
 COPY scripts ./scripts
 COPY examples ./examples
 COPY tsconfig.json ./
+# The directory blob store's volume: created here so that a new named volume belongs to the node user.
+RUN mkdir -p /data && chown node:node /data
 USER node
 ENTRYPOINT ["node", "bin/gpuflow.js"]
 CMD ["--help"]
