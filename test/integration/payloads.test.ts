@@ -74,7 +74,7 @@ describe('large payloads and artifacts', () => {
     expect(job.output).toEqual(input);
     expect(isBlobRef(await startInput(job.id))).toBe(true);
     // The workflow's result is a reference too; the API reads the real output back.
-    const result = await stack.client.workflow.getHandle(job.id).result();
+    const result: unknown = await stack.client.workflow.getHandle(job.id).result();
     expect(isBlobRef(result)).toBe(true);
     expect((await view(job.id)).output).toEqual(input);
 
