@@ -11,11 +11,14 @@ COPY config ./config
 COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
+COPY storage ./storage
 COPY workers ./workers
 COPY api ./api
 COPY scripts ./scripts
 COPY examples ./examples
 COPY tsconfig.json ./
+# The directory blob store's volume: created here so that a new named volume belongs to the node user.
+RUN mkdir -p /data && chown node:node /data
 USER node
 ENTRYPOINT ["node", "bin/gpuflow.js"]
 CMD ["--help"]

@@ -73,7 +73,16 @@ export default tseslint.config(
   },
   restrict(
     ['contracts/**'],
-    ['../api/*', '../activities/*', '../workers/*', '../workflows/*', '../config/*', '../cli/*', ...NODE_BUILTINS],
+    [
+      '../api/*',
+      '../activities/*',
+      '../workers/*',
+      '../workflows/*',
+      '../config/*',
+      '../cli/*',
+      '../storage/*',
+      ...NODE_BUILTINS,
+    ],
     'contracts/ is pure: no I/O, no Node built-ins, no other folder',
   ),
   restrict(
@@ -84,6 +93,7 @@ export default tseslint.config(
       '../config/*',
       '../cli/*',
       '../scripts/*',
+      '../storage/*',
       ...NODE_BUILTINS,
       '@temporalio/client',
       '@temporalio/worker',
@@ -107,4 +117,9 @@ export default tseslint.config(
     'the API never runs job code: no activities/ or workers/',
   ),
   restrict(['activities/**'], ['../api/*', '../cli/*'], 'activities never import the API'),
+  restrict(
+    ['storage/**'],
+    ['../api/*', '../activities/*', '../workers/*', '../workflows/*', '../config/*', '../cli/*'],
+    'storage/ is a library of the API and the workers: it imports contracts/ only',
+  ),
 );

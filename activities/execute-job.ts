@@ -6,12 +6,15 @@ import {
   HEARTBEAT_LOG_LINES,
   MAX_CHECKPOINT_BYTES,
   type ExecuteJobInput,
+  type ExecuteJobResult,
   type HeartbeatDetails,
 } from '../contracts/execution.js';
 import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../contracts/messages.js';
 import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../workers/define-job.js';
 import { isJobError } from '../workers/job-error.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { jobBlobs } from './job-blobs.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -26,6 +29,10 @@ export interface JobActivityDeps {
   heartbeatIntervalMs?: number;
   /** Where `ctx.log` lines go besides the heartbeat. */
   print?: (line: string) => void;
+  /** Large inputs and outputs and the artifacts; the API's store. Unset: no artifacts, every output inline. */
+  blobs?: BlobStore;
+  /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 */
+  payloadThresholdBytes?: number;
 }
 
 const MAX_LOG_LINE_CHARS = 2000;
@@ -36,7 +43,7 @@ export function createJobActivities(deps: JobActivityDeps) {
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
-    async executeJob(request: ExecuteJobInput): Promise<unknown> {
+    async executeJob(request: ExecuteJobInput): Promise<ExecuteJobResult> {
       const activity = Context.current();
       const { info } = activity;
       const ready = deps.jobs.get(request.type);
@@ -52,6 +59,21 @@ export function createJobActivities(deps: JobActivityDeps) {
       const details: HeartbeatDetails = { progress: null, log: [] };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
       const beat = (): void => activity.heartbeat(details);
+      // Files stay in the store from attempt to attempt, and so does their list.
+      const artifacts = [...(previous?.artifacts ?? [])];
+      if (artifacts.length > 0) details.artifacts = artifacts;
+      const blobs = jobBlobs({
+        store: deps.blobs,
+        thresholdBytes: deps.payloadThresholdBytes,
+        jobId: request.jobId,
+        runId: info.workflowExecution?.runId ?? 'standalone',
+        attempt: info.attempt,
+        artifacts,
+        onArtifact: () => {
+          details.artifacts = artifacts;
+          beat();
+        },
+      });
       const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
       // The lease is renewed here, not by the handler, and from the first moment: a handler stuck in one long GPU
       // call keeps its lease, and cancellation (which reaches an activity only through a heartbeat's response)
@@ -65,7 +87,7 @@ export function createJobActivities(deps: JobActivityDeps) {
           scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
           startedAt: new Date().toISOString(),
         });
-        const parsed = ready.definition.input.safeParse(request.input);
+        const parsed = ready.definition.input.safeParse(await blobs.resolveInput(request.input));
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
         }
@@ -76,6 +98,7 @@ export function createJobActivities(deps: JobActivityDeps) {
           resources: ready.resources,
           signal: activity.cancellationSignal,
           resumeFrom: details.checkpoint,
+          artifact: (name, data, contentType) => blobs.artifact(name, data, contentType),
           checkpoint(value) {
             const json = JSON.stringify(value);
             if (json === undefined) throw new TypeError('ctx.checkpoint: the value must be JSON');
@@ -109,7 +132,7 @@ export function createJobActivities(deps: JobActivityDeps) {
             })
           : await result;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
-        return output ?? null;
+        return { output: await blobs.externalizeOutput(output ?? null), artifacts };
       } catch (err) {
         const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {

@@ -13,11 +13,14 @@ import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { adminRoutes } from './routes/admin.js';
+import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { streamRoutes } from './routes/stream.js';
 import { AdminService } from './services/admin-service.js';
+import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
@@ -31,8 +34,12 @@ export interface AppDeps {
   controlTaskQueue?: string;
   /** Longest a request waits on Temporal before it answers 503, ms. @defaultValue 5000 */
   temporalTimeoutMs?: number;
-  /** @defaultValue 1 MiB */
+  /** Largest request body; a larger one is a 413. @defaultValue 20971520 (20 MiB) */
   bodyLimitBytes?: number;
+  /** Large inputs and outputs and the artifacts: the job workers' store. Unset: everything inline, no downloads. */
+  blobs?: BlobStore;
+  /** Inputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
+  payloadThresholdBytes?: number;
   logger?: FastifyServerOptions['logger'];
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
@@ -42,7 +49,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
-    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -75,12 +82,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
-  const jobs = new JobService({ client, controlTaskQueue, temporalTimeoutMs, jobTypes, webhooks: deps.webhooks });
+  const { blobs, payloadThresholdBytes } = deps;
+  const jobs = new JobService({
+    client,
+    controlTaskQueue,
+    temporalTimeoutMs,
+    jobTypes,
+    webhooks: deps.webhooks,
+    blobs,
+    payloadThresholdBytes,
+  });
   const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs) });
   await app.register(adminRoutes, { admin });
+  await app.register(artifactRoutes, { artifacts: new ArtifactService({ client, blobs, temporalTimeoutMs }) });
   return app;
 }

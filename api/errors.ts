@@ -31,6 +31,11 @@ export const Errors = {
     'webhook: %s',
     400,
   ),
+  ArtifactNotFound: createError<'GPUFLOW_ERR_ARTIFACT_NOT_FOUND', 404, [string, string]>(
+    'GPUFLOW_ERR_ARTIFACT_NOT_FOUND',
+    'job "%s" has no artifact "%s"',
+    404,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Env } from '../config/env.js';
+import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -22,6 +23,9 @@ export async function runApiServer(env: Env): Promise<void> {
     logger: { level: env.GPUFLOW_LOG_LEVEL },
     // The API does not sign: the secret only says that the orchestrators can.
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
+    blobs: createBlobStore(env),
+    payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+    bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

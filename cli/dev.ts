@@ -87,6 +87,8 @@ export async function runDev(env: Env): Promise<void> {
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     GPUFLOW_DEV_CHILD: 'true',
     GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
+    // The API and the worker share the directory blob store under it, whatever their working directory.
+    GPUFLOW_DATA_DIR: dataDir,
   });
   const specs: [string, string[]][] = [
     ['orchestrator', ['orchestrator']],

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
+import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
@@ -29,6 +30,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       workflowBundle,
       webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
+      blobs: createBlobStore(env),
     });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
@@ -55,6 +57,8 @@ export async function runJobWorkerProcess(
       jobs,
       capacity: options.capacity,
       shutdownGraceMs: options.grace * 1000,
+      blobs: createBlobStore(env),
+      payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
     });

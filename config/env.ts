@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../contracts/blobs.js';
 
 export const API_ROLES = ['submit', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -67,8 +68,34 @@ const EnvSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   GPUFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
   GPUFLOW_API_PORT: port.default(3000),
-  /** Where the embedded stack keeps its state (the Temporal SQLite file). */
+  /** Where the embedded stack keeps its state (the Temporal SQLite file) and the directory blob store (`blobs/`). */
   GPUFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  /** Inputs and outputs whose JSON is larger are stored in the blob store and passed by reference. */
+  GPUFLOW_PAYLOAD_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(MAX_PAYLOAD_THRESHOLD_BYTES)
+    .default(DEFAULT_PAYLOAD_THRESHOLD_BYTES),
+  /** Largest API request body (a submission); larger ones get a 413. */
+  GPUFLOW_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(1024 * 1024 * 1024)
+    .default(20 * 1024 * 1024),
+  /** Set: blobs go to this S3 bucket instead of `<GPUFLOW_DATA_DIR>/blobs` (needed when workers run elsewhere). */
+  GPUFLOW_S3_BUCKET: z.string().min(3).max(63).optional(),
+  /** An S3-compatible server (MinIO, Ceph, R2, ...); unset: AWS S3. */
+  GPUFLOW_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  GPUFLOW_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Both or neither; neither: the AWS SDK's default credential chain (environment, profile, instance role). */
+  GPUFLOW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  GPUFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style URLs (`host/bucket/key`); most self-hosted S3-compatible servers need it. */
+  GPUFLOW_S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+  /** Prepended to every object key, e.g. `gpuflow/`. */
+  GPUFLOW_S3_PREFIX: z.string().min(1).max(512).optional(),
   GPUFLOW_API_KEYS: apiKeys,
   /** gRPC port of the embedded Temporal dev server; its Web UI listens 1000 above. */
   GPUFLOW_TEMPORAL_PORT: port.default(7233),
@@ -85,6 +112,32 @@ const EnvSchema = z.object({
 });
 export type Env = z.output<typeof EnvSchema>;
 
+/** S3 settings without a bucket, or half a key pair, are mistakes: say so rather than use the directory store. */
+function s3ConfigProblems(env: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const set = (name: string): boolean => env[name] !== undefined;
+  const given = [
+    'GPUFLOW_S3_ENDPOINT',
+    'GPUFLOW_S3_ACCESS_KEY_ID',
+    'GPUFLOW_S3_SECRET_ACCESS_KEY',
+    'GPUFLOW_S3_PREFIX',
+  ];
+  if (!set('GPUFLOW_S3_BUCKET') && given.some(set)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['GPUFLOW_S3_BUCKET'],
+      message: `required with ${given.filter(set).join(', ')}: set it to use S3, or unset those for the directory store`,
+    });
+  }
+  if (set('GPUFLOW_S3_ACCESS_KEY_ID') !== set('GPUFLOW_S3_SECRET_ACCESS_KEY')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [set('GPUFLOW_S3_ACCESS_KEY_ID') ? 'GPUFLOW_S3_SECRET_ACCESS_KEY' : 'GPUFLOW_S3_ACCESS_KEY_ID'],
+      message:
+        'GPUFLOW_S3_ACCESS_KEY_ID and GPUFLOW_S3_SECRET_ACCESS_KEY go together (or neither: the AWS default chain)',
+    });
+  }
+}
+
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -98,7 +151,7 @@ export class EnvError extends Error {
  */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = EnvSchema.safeParse(present);
+  const parsed = EnvSchema.superRefine(s3ConfigProblems).safeParse(present);
   if (parsed.success) return parsed.data;
   throw new EnvError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
 }

@@ -1,3 +1,4 @@
+import type { Artifact } from './blobs.js';
 import type { JobErrorView, JobPolicy, Progress } from './job.js';
 
 /** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
@@ -33,7 +34,18 @@ export interface AttemptStarted {
 export type JobMemo = Partial<AttemptStarted> & {
   /** Set when the job ends FAILED or TIMED_OUT. */
   error?: JobErrorView;
+  /** Set when the job completes with artifacts: the list outlives the pending activity's heartbeat details. */
+  artifacts?: Artifact[];
 };
+
+/**
+ * Result of the `executeJob` activity: the handler's output (a blob reference when large) and the artifacts the
+ * attempt stored, which the workflow keeps in its memo.
+ */
+export interface ExecuteJobResult {
+  output: unknown;
+  artifacts: Artifact[];
+}
 
 /** What the worker puts in every heartbeat; the API reads it from the pending activity. */
 export interface HeartbeatDetails {
@@ -45,6 +57,8 @@ export interface HeartbeatDetails {
    * of an attempt to the next one. Absent until the job has checkpointed once.
    */
   checkpoint?: unknown;
+  /** Files stored with `ctx.artifact` so far (carried from attempt to attempt, like the checkpoint). */
+  artifacts?: Artifact[];
 }
 
 /** Largest checkpoint, as JSON bytes: it travels in every heartbeat, so it must stay small. */

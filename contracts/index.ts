@@ -1,5 +1,6 @@
 export * from './status.js';
 export * from './job.js';
+export * from './blobs.js';
 export * from './execution.js';
 export * from './ids.js';
 export * from './errors.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArtifactViewSchema } from './blobs.js';
 import { JobStatusSchema } from './status.js';
 
 const SECOND_MS = 1000;
@@ -138,6 +139,8 @@ export const JobViewSchema = z.object({
       backlogCount: z.number().int(),
     })
     .optional(),
+  /** Files the handler stored with `ctx.artifact`, listed while it runs and after it ends (`[]` when none). */
+  artifacts: z.array(ArtifactViewSchema),
 });
 export type JobView = z.output<typeof JobViewSchema>;
 

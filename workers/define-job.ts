@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Artifact } from '../contracts/blobs.js';
 import { JobTypeSchema } from '../contracts/job.js';
 import { describeIssues } from '../contracts/errors.js';
 
@@ -25,6 +26,13 @@ export interface JobContext<Resources = unknown> {
   checkpoint(value: unknown): void;
   /** The last checkpoint of an earlier attempt of this job; `undefined` when there is none (the first attempt). */
   readonly resumeFrom: unknown;
+  /**
+   * Stores a file the job produced (an image, a mesh, a report). The job's view lists it as
+   * `{ name, size, contentType, url }` while the job runs and after it ends; `GET /v1/jobs/:id/artifacts/:name`
+   * serves it. `name`: `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`; storing a name again replaces the file.
+   * @param contentType @defaultValue 'application/octet-stream'
+   */
+  artifact(name: string, data: Uint8Array | string, contentType?: string): Promise<Artifact>;
 }
 
 export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resources> {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../contracts/task-queues.js';
 import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from './define-job.js';
 import { announceJobTypes } from './job-type-announcer.js';
 
@@ -27,6 +28,13 @@ export interface JobWorkerOptions {
    */
   idleExitMs?: number;
   print?: (line: string) => void;
+  /**
+   * Where large inputs and outputs and artifacts live: the same store as the API's (`createBlobStore(env)`).
+   * Unset: `ctx.artifact` throws and outputs always travel inline.
+   */
+  blobs?: BlobStore;
+  /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
+  payloadThresholdBytes?: number;
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
 }
@@ -59,6 +67,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     workerId: identity,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     print: options.print,
+    blobs: options.blobs,
+    payloadThresholdBytes: options.payloadThresholdBytes,
   });
   const idle = idleWatch(options.idleExitMs, () => shutdown());
   const activities: JobActivities = {

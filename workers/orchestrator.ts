@@ -10,6 +10,7 @@ import {
 import { JobService } from '../api/services/job-service.js';
 import { createWebhookActivities } from '../activities/deliver-webhook.js';
 import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import type { BlobStore } from '../storage/blob-store.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,6 +28,8 @@ export interface OrchestratorOptions {
   identity?: string;
   /** Webhook delivery: the signing secret (without it, deliveries fail at once) and the private allow list. */
   webhooks?: { secret?: string; allowPrivate?: readonly string[] };
+  /** The job workers' blob store: a webhook's view carries a large output read back from it. */
+  blobs?: BlobStore;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface OrchestratorOptions {
 export async function createOrchestrator(options: OrchestratorOptions): Promise<Worker> {
   const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
   const client = new Client({ connection: options.connection, namespace: options.namespace });
-  const jobs = new JobService({ client, controlTaskQueue: taskQueue });
+  const jobs = new JobService({ client, controlTaskQueue: taskQueue, blobs: options.blobs });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

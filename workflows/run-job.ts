@@ -76,7 +76,9 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   });
 
   try {
-    const output = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    const { output, artifacts } = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    // The pending activity's heartbeat (which listed them while it ran) is gone once it has completed.
+    if (artifacts.length > 0) upsertMemo({ artifacts });
     setStatus('COMPLETED');
     await startWebhookDelivery(job.jobId, job.webhook);
     return output;

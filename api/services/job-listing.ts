@@ -1,5 +1,6 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { JobMemo } from '../../contracts/execution.js';
+import { artifactViews } from '../../contracts/blobs.js';
 import type { JobErrorView, JobView } from '../../contracts/job.js';
 import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
 import { jobStatusOfRecord } from './visibility-status.js';
@@ -30,6 +31,7 @@ export function listedJobView(info: WorkflowExecutionInfo): JobView {
     delayTimeMs: scheduledMs !== undefined && startedMs !== undefined ? Math.max(0, startedMs - scheduledMs) : null,
     executionTimeMs: closedMs !== undefined && startedMs !== undefined ? Math.max(0, closedMs - startedMs) : null,
     workerId,
+    artifacts: artifactViews(info.workflowId, memo.artifacts),
   };
   if (status === 'FAILED' || status === 'TIMED_OUT') view.error = memo.error ?? errorWithoutMemo(info, workerId);
   return view;

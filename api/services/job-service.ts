@@ -12,7 +12,10 @@ import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../contracts/task-queues.js';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../contracts/blobs.js';
 import type { runJob } from '../../workflows/run-job.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
 import { describeJobQueue } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
@@ -32,6 +35,10 @@ export interface JobServiceOptions {
   jobTypes?: { noteSubmitted(type: string): void };
   /** Absent: webhooks are not enabled, and a submission with one is a 400. */
   webhooks?: WebhookSettings;
+  /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
+  blobs?: BlobStore;
+  /** @defaultValue 262144 (256 KiB) */
+  payloadThresholdBytes?: number;
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -57,6 +64,8 @@ export class JobService {
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
   private readonly checkWebhook: (url: string) => void;
+  private readonly blobs: BlobStore | undefined;
+  private readonly payloadThresholdBytes: number;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -64,6 +73,8 @@ export class JobService {
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
     this.checkWebhook = createWebhookGuard(options.webhooks);
+    this.blobs = options.blobs;
+    this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -79,8 +90,12 @@ export class JobService {
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
     const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
+    // The id comes from the whole input; the workflow gets a reference when the input is large.
+    const input = this.blobs
+      ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
+      : job.input;
     const created = await this.bounded(() =>
-      this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy, ...webhook }),
+      this.startRun({ jobId, type: job.type, input, policy: job.policy, ...webhook }),
     );
     this.jobTypes?.noteSubmitted(job.type);
     return { created, view: await this.viewAfterWait(jobId, wait) };
@@ -228,7 +243,7 @@ export class JobService {
     if (description.status.name === 'RUNNING') return { kind: 'running' };
     const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
     try {
-      return { kind: 'completed', output: await run.result() };
+      return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
     } catch (err) {
       if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
       throw err;

@@ -8,6 +8,7 @@ import {
   type JobFailureDetails,
   type JobMemo,
 } from '../../contracts/execution.js';
+import { artifactViews, type Artifact } from '../../contracts/blobs.js';
 import type { JobErrorView, JobView, Progress } from '../../contracts/job.js';
 import { JobTypeKey } from '../../contracts/search-attributes.js';
 
@@ -49,6 +50,7 @@ export function buildJobView(
     workerId: memo.workerId ?? null,
     delayTimeMs: delayOf(memo),
     executionTimeMs: null as number | null,
+    artifacts: artifactViews(description.workflowId, artifactsOf(description, payloads)),
   };
 
   if (outcome.kind === 'running') {
@@ -96,6 +98,16 @@ export function buildJobView(
       return { ...ended, status: TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED', error };
     }
   }
+}
+
+/**
+ * The artifacts of the run described: from the running attempt's last heartbeat, else from the memo the workflow
+ * wrote when the job completed.
+ */
+export function artifactsOf(description: WorkflowExecutionDescription, payloads: PayloadConverter): Artifact[] {
+  const pending = description.raw.pendingActivities?.[0];
+  const details = decodeHeartbeat(pending?.heartbeatDetails?.payloads?.[0], payloads);
+  return details?.artifacts ?? ((description.memo ?? {}) as JobMemo).artifacts ?? [];
 }
 
 function delayOf(memo: JobMemo): number | null {

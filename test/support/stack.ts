@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +11,8 @@ import type { ApiKey } from '../../config/env.js';
 import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../workers/job-worker.js';
 import { createOrchestrator } from '../../workers/orchestrator.js';
 import { defineJob, type JobDefinition } from '../../workers/define-job.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { DirectoryBlobStore } from '../../storage/directory-blob-store.js';
 
 export const NAMESPACE = 'default';
 
@@ -35,6 +40,8 @@ export interface TestStack {
   client: Client;
   connection: NativeConnection;
   controlTaskQueue: string;
+  /** The blob store the API and the job workers share. */
+  blobs: BlobStore;
   /** Starts a job worker serving `jobs`; it is shut down by `stop()` unless stopped before. */
   startJobWorker(options: Omit<JobWorkerOptions, 'connection' | 'namespace'>): Promise<RunningJobWorker>;
   stop(): Promise<void>;
@@ -56,8 +63,14 @@ export async function startStack(
     controlTaskQueue?: string;
     address?: string;
     webhooks?: { secret: string; allowPrivate: string[] };
+    /** @defaultValue a directory store in a temporary directory, removed by `stop()` */
+    blobs?: BlobStore;
+    payloadThresholdBytes?: number;
   } = {},
 ): Promise<TestStack> {
+  const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
+  const blobs = options.blobs ?? new DirectoryBlobStore(blobDir!);
+  const { payloadThresholdBytes } = options;
   const address = options.address ?? inject('temporalAddress');
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
   const connection = await NativeConnection.connect({ address });
@@ -68,6 +81,7 @@ export async function startStack(
     taskQueue: controlTaskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     webhooks: options.webhooks ?? TEST_WEBHOOKS,
+    blobs,
   });
   const orchestratorRun = orchestrator.run();
   const { allowPrivate } = options.webhooks ?? TEST_WEBHOOKS;
@@ -77,6 +91,8 @@ export async function startStack(
     controlTaskQueue,
     apiKeys: options.apiKeys,
     webhooks: { allowPrivate },
+    blobs,
+    payloadThresholdBytes,
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -85,12 +101,15 @@ export async function startStack(
     client,
     connection,
     controlTaskQueue,
+    blobs,
     async startJobWorker(workerOptions) {
       const worker = await createJobWorker({
         connection,
         namespace: NAMESPACE,
         controlTaskQueue,
         shutdownGraceMs: 5000,
+        blobs,
+        payloadThresholdBytes,
         ...workerOptions,
       });
       const run = worker.run();
@@ -112,6 +131,7 @@ export async function startStack(
       await app.close();
       await client.connection.close();
       await connection.close();
+      if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },
   };
 }

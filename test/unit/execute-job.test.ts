@@ -50,12 +50,18 @@ describe('executeJob (the activity that runs a handler)', () => {
     });
     const { executeJob } = activitiesFor(job, { model: 'm' });
     const output = await mockEnv({ attempt: 2 }).run(executeJob, { jobId: 'add-1', type: 'add', input: { a: 2 } });
-    expect(output).toEqual({ sum: 3, resources: { model: 'm' }, worker: 'test-worker', attempt: 2 });
+    expect(output).toEqual({
+      output: { sum: 3, resources: { model: 'm' }, worker: 'test-worker', attempt: 2 },
+      artifacts: [],
+    });
   });
 
   it('turns a handler that returns nothing into a null output', async () => {
     const { executeJob } = activitiesFor(defineJob({ type: 'void', input: z.null(), handler: () => undefined }));
-    expect(await mockEnv().run(executeJob, { jobId: 'v', type: 'void', input: null })).toBeNull();
+    expect(await mockEnv().run(executeJob, { jobId: 'v', type: 'void', input: null })).toEqual({
+      output: null,
+      artifacts: [],
+    });
   });
 
   it('fails bad input as a non-retryable ValidationError naming the field', async () => {
@@ -184,7 +190,9 @@ describe('executeJob (the activity that runs a handler)', () => {
       },
     });
     const { executeJob } = activitiesFor(job);
-    expect(await mockEnv().run(executeJob, { jobId: 'b', type: 'bad-checkpoint', input: null })).toBe('none');
+    expect(await mockEnv().run(executeJob, { jobId: 'b', type: 'bad-checkpoint', input: null })).toMatchObject({
+      output: 'none',
+    });
     expect(errors).toHaveLength(3);
     expect(errors[0]).toMatch(/must be JSON/);
     expect(errors[2]).toMatch(/at most 262144 bytes/);

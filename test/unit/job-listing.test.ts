@@ -88,6 +88,7 @@ describe('listedJobView', () => {
       delayTimeMs: null,
       executionTimeMs: null,
       workerId: null,
+      artifacts: [],
     });
   });
 

@@ -95,14 +95,14 @@ describe('API routes without Temporal', () => {
     expect(poisoned.json()).toMatchObject({ code: 'GPUFLOW_ERR_BAD_JSON' });
   });
 
-  it('answers 413 with a code for a body over the limit', async () => {
-    const payload = { type: 'echo', input: 'x'.repeat(1024 * 1024) };
+  it('answers 413 with a code for a body over the limit (20 MiB by default)', async () => {
+    const payload = { type: 'echo', input: 'x'.repeat(20 * 1024 * 1024) };
     const res = await app.inject({ method: 'POST', url: '/v1/jobs', payload });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({
       statusCode: 413,
       code: 'GPUFLOW_ERR_PAYLOAD_TOO_LARGE',
-      message: 'the body is larger than 1048576 bytes',
+      message: 'the body is larger than 20971520 bytes',
       error: 'Payload Too Large',
     });
   });

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * Inputs and outputs whose JSON is larger than this many bytes are stored outside Temporal and passed by
+ * reference (Temporal refuses payloads over 2 MiB and warns from 512 KiB).
+ * @defaultValue 262144 (256 KiB)
+ */
+export const DEFAULT_PAYLOAD_THRESHOLD_BYTES = 256 * 1024;
+
+/** The largest threshold allowed: anything above it would bring a payload near Temporal's own limits. */
+export const MAX_PAYLOAD_THRESHOLD_BYTES = 1024 * 1024;
+
+/**
+ * What travels through Temporal in place of a large input or output: the blob store key of its JSON, with the
+ * byte size and the sha256 (hex) of that JSON, checked when it is read back.
+ */
+export const BlobRefSchema = z.strictObject({
+  $gpuflowBlob: z.strictObject({
+    key: z.string().min(1).max(1024),
+    size: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+export type BlobRef = z.output<typeof BlobRefSchema>;
+
+export function isBlobRef(value: unknown): value is BlobRef {
+  return (
+    typeof value === 'object' && value !== null && '$gpuflowBlob' in value && BlobRefSchema.safeParse(value).success
+  );
+}
+
+/** Artifact names: a file name without a directory, at most 128 characters. */
+export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Artifacts one job may store (their list travels in every heartbeat, so it stays small). */
+export const MAX_ARTIFACTS_PER_JOB = 256;
+
+/** A file a handler stored with `ctx.artifact`, as the worker records it. */
+export const ArtifactSchema = z.object({
+  name: z.string().regex(ARTIFACT_NAME_PATTERN),
+  /** Bytes. */
+  size: z.number().int().min(0),
+  contentType: z.string(),
+});
+export type Artifact = z.output<typeof ArtifactSchema>;
+
+/** An artifact in a job's view: where to download it. */
+export const ArtifactViewSchema = ArtifactSchema.extend({
+  /** `/v1/jobs/<id>/artifacts/<name>`, relative to the API's base URL. */
+  url: z.string(),
+});
+export type ArtifactView = z.output<typeof ArtifactViewSchema>;
+
+/** Blob store key of a job's artifact. */
+export function artifactKey(jobId: string, name: string): string {
+  return `artifacts/${jobId}/${name}`;
+}
+
+export function artifactUrl(jobId: string, name: string): string {
+  return `/v1/jobs/${encodeURIComponent(jobId)}/artifacts/${encodeURIComponent(name)}`;
+}
+
+/** The view's `artifacts` from what the worker recorded (none: `[]`). */
+export function artifactViews(jobId: string, artifacts: readonly Artifact[] | undefined): ArtifactView[] {
+  return (artifacts ?? []).map(({ name, size, contentType }) => ({
+    name,
+    size,
+    contentType,
+    url: artifactUrl(jobId, name),
+  }));
+}

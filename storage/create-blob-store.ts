@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import type { BlobStore } from './blob-store.js';
+import { DirectoryBlobStore } from './directory-blob-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
+
+/** The settings `createBlobStore` reads: a subset of config/env.ts's `Env`, checked there. */
+export interface BlobStoreEnv {
+  GPUFLOW_DATA_DIR: string;
+  GPUFLOW_S3_BUCKET?: string;
+  GPUFLOW_S3_ENDPOINT?: string;
+  GPUFLOW_S3_REGION?: string;
+  GPUFLOW_S3_ACCESS_KEY_ID?: string;
+  GPUFLOW_S3_SECRET_ACCESS_KEY?: string;
+  GPUFLOW_S3_FORCE_PATH_STYLE?: boolean;
+  GPUFLOW_S3_PREFIX?: string;
+}
+
+/** An S3 bucket when `GPUFLOW_S3_BUCKET` is set, else the directory `<GPUFLOW_DATA_DIR>/blobs`. */
+export function createBlobStore(env: BlobStoreEnv): BlobStore {
+  if (env.GPUFLOW_S3_BUCKET) {
+    return new S3BlobStore({
+      bucket: env.GPUFLOW_S3_BUCKET,
+      endpoint: env.GPUFLOW_S3_ENDPOINT,
+      region: env.GPUFLOW_S3_REGION,
+      accessKeyId: env.GPUFLOW_S3_ACCESS_KEY_ID,
+      secretAccessKey: env.GPUFLOW_S3_SECRET_ACCESS_KEY,
+      forcePathStyle: env.GPUFLOW_S3_FORCE_PATH_STYLE,
+      prefix: env.GPUFLOW_S3_PREFIX,
+    });
+  }
+  return new DirectoryBlobStore(join(env.GPUFLOW_DATA_DIR, 'blobs'));
+}
