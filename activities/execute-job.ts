@@ -9,7 +9,12 @@ import {
   type ExecuteJobResult,
   type HeartbeatDetails,
 } from '../contracts/execution.js';
-import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../contracts/messages.js';
+import {
+  artifactsListedSignal,
+  attemptFailedSignal,
+  attemptStartedSignal,
+  streamChunksSignal,
+} from '../contracts/messages.js';
 import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../workers/define-job.js';
 import { isJobError } from '../workers/job-error.js';
@@ -128,6 +133,7 @@ export function createJobActivities(deps: JobActivityDeps) {
               send: (chunks) => signalJob(activity, streamChunksSignal, { attempt: info.attempt, chunks }),
               signal: activity.cancellationSignal,
               aggregate: ready.definition.aggregateStream ?? false,
+              attempt: info.attempt,
               onCapped: (why) => ctx.log(why),
             })
           : await result;
@@ -135,6 +141,8 @@ export function createJobActivities(deps: JobActivityDeps) {
         return { output: await blobs.externalizeOutput(output ?? null), artifacts };
       } catch (err) {
         const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
+        // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).
+        if (artifacts.length > 0) await signalJob(activity, artifactsListedSignal, { artifacts });
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
           await signalJob(activity, attemptFailedSignal, { attempt: info.attempt });
         }

@@ -10,6 +10,8 @@ export interface StreamOptions {
   signal: AbortSignal;
   /** Keep every chunk for an aggregated output. */
   aggregate: boolean;
+  /** The attempt streaming: its share of the run's stream budget halves with each retry. */
+  attempt: number;
   /** Told once when the attempt's stream passes its caps and stops streaming live. */
   onCapped?: (why: string) => void;
   limits?: Partial<StreamLimits>;
@@ -49,6 +51,9 @@ export async function drainStream(stream: AsyncIterator<unknown>, options: Strea
     }
   } catch (err) {
     batches.cancel();
+    // A chunk refused (too large, not JSON) ends the attempt while the generator is suspended at a yield: return
+    // it so that its finally (a GPU lock, a temp file) runs. Harmless when the generator itself threw.
+    await stream.return?.(undefined).catch(() => undefined);
     throw err;
   }
   batches.cancel();
@@ -63,6 +68,9 @@ class Batcher {
   private sentBatches = 0;
   private sentBytes = 0;
   private capped = false;
+  private cancelled = false;
+  private readonly maxBatches: number;
+  private readonly maxBytes: number;
   private lastSendAt = 0;
   private timer: NodeJS.Timeout | undefined;
   /** The send in flight: batches go one at a time, in order. */
@@ -70,6 +78,9 @@ class Batcher {
 
   constructor(private readonly options: StreamOptions) {
     this.limits = { ...STREAM_LIMITS, ...options.limits };
+    const share = 2 ** Math.max(1, options.attempt);
+    this.maxBatches = Math.floor(this.limits.maxBatchesPerRun / share);
+    this.maxBytes = Math.floor(this.limits.maxBytesPerRun / share);
   }
 
   async push(chunk: unknown): Promise<void> {
@@ -81,13 +92,10 @@ class Batcher {
       );
     }
     if (this.capped) return;
-    if (
-      this.sentBatches >= this.limits.maxBatchesPerAttempt ||
-      this.sentBytes + this.pendingBytes + bytes > this.limits.maxBytesPerAttempt
-    ) {
+    if (this.sentBatches >= this.maxBatches || this.sentBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.capped = true;
       this.options.onCapped?.(
-        `stream passed ${this.limits.maxBatchesPerAttempt} batches or ${this.limits.maxBytesPerAttempt} bytes: later chunks are not streamed live`,
+        `attempt ${this.options.attempt}'s stream passed its share of the run's budget (${this.maxBatches} batches, ${this.maxBytes} bytes): later chunks are not streamed live`,
       );
       return;
     }
@@ -116,6 +124,8 @@ class Batcher {
     this.sending = this.sending.then(async () => {
       const wait = this.lastSendAt + this.limits.flushIntervalMs - Date.now();
       if (wait > 0) await new Promise((resolveWait) => setTimeout(resolveWait, wait));
+      // An attempt that has ended sends nothing more, not even a batch that was waiting for its turn.
+      if (this.cancelled) return;
       this.lastSendAt = Date.now();
       this.sentBatches += 1;
       this.sentBytes += bytes;
@@ -131,6 +141,7 @@ class Batcher {
 
   /** The attempt is over: nothing more goes out. */
   cancel(): void {
+    this.cancelled = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.pending = [];

@@ -102,22 +102,24 @@ export interface StreamBatch {
 
 /**
  * How chunks travel through Temporal. Each batch is one signal (one history event plus a workflow task), so the
- * worker sends at most one every `flushIntervalMs` (sooner only when `maxBatchBytes` fill up), and stops streaming
- * an attempt live past `maxBatchesPerAttempt` or `maxBytesPerAttempt`: a stream stays far inside Temporal's
- * history limits (51,200 events, 50 MiB). Chunks past those caps still count for an aggregated output.
+ * worker sends at most one every `flushIntervalMs` (sooner only when `maxBatchBytes` fill up). A run may take at
+ * most 10,000 signals and 50 MiB of history, whatever its attempts do, so each attempt streams live within a share
+ * of a run budget: attempt n gets `maxBatchesPerRun / 2^n` batches and `maxBytesPerRun / 2^n` bytes (half for the
+ * first, a quarter for the second, ...), which sums below the budget for any number of retries. Chunks past an
+ * attempt's share still count for an aggregated output.
  */
 export const STREAM_LIMITS: Readonly<StreamLimits> = {
   flushIntervalMs: 250,
   maxBatchBytes: 256 * 1024,
   maxChunkBytes: 256 * 1024,
-  maxBatchesPerAttempt: 5000,
-  maxBytesPerAttempt: 32 * 1024 * 1024,
+  maxBatchesPerRun: 8000,
+  maxBytesPerRun: 40 * 1024 * 1024,
 };
 
 export interface StreamLimits {
   flushIntervalMs: number;
   maxBatchBytes: number;
   maxChunkBytes: number;
-  maxBatchesPerAttempt: number;
-  maxBytesPerAttempt: number;
+  maxBatchesPerRun: number;
+  maxBytesPerRun: number;
 }

@@ -158,8 +158,11 @@ export const CheckResponseSchema = z.union([
 ]);
 export type CheckResponse = z.output<typeof CheckResponseSchema>;
 
-/** One chunk a streaming handler yielded, numbered from 1 in the order it was yielded. */
-export const StreamChunkSchema = z.object({ seq: z.number().int(), data: z.json() });
+/**
+ * One chunk a streaming handler yielded, numbered from 1 in the order it reached the job. A retried attempt streams
+ * again from its start: its chunks follow the earlier attempt's, told apart by `attempt`.
+ */
+export const StreamChunkSchema = z.object({ seq: z.number().int(), attempt: z.number().int(), data: z.json() });
 export type StreamChunk = z.output<typeof StreamChunkSchema>;
 
 /** `GET /v1/jobs/:id/stream?after=<seq>`: JSON polling instead of Server-Sent Events. */

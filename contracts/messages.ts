@@ -1,4 +1,5 @@
 import { defineSignal } from '@temporalio/workflow';
+import type { Artifact } from './blobs.js';
 import type { AttemptFailed, AttemptStarted, StreamBatch } from './execution.js';
 
 /** The job worker says an attempt has begun; the workflow records who runs it and since when. */
@@ -18,3 +19,9 @@ export const jobTypesSeenSignal = defineSignal<[string[]]>('jobTypesSeen');
  * workflow's history, which holds them durably, in order, with no worker needed.
  */
 export const streamChunksSignal = defineSignal<[StreamBatch]>('streamChunks');
+
+/**
+ * The artifacts an attempt stored, sent when it fails or is cancelled: a job that does not complete keeps its
+ * files listed (a completed one lists them from its result).
+ */
+export const artifactsListedSignal = defineSignal<[{ artifacts: Artifact[] }]>('artifactsListed');

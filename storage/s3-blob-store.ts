@@ -41,6 +41,8 @@ export class S3BlobStore implements BlobStore {
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
+      // A hung endpoint must fail the request (a 5xx, a retried attempt), not hold it forever.
+      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
       ...(options.accessKeyId && options.secretAccessKey
         ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
         : {}),

@@ -21,7 +21,12 @@ import {
   type RunJobInput,
 } from '../contracts/execution.js';
 import type { JobPolicy } from '../contracts/job.js';
-import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../contracts/messages.js';
+import {
+  artifactsListedSignal,
+  attemptFailedSignal,
+  attemptStartedSignal,
+  streamChunksSignal,
+} from '../contracts/messages.js';
 import { JobStatusKey } from '../contracts/search-attributes.js';
 import type { JobStatus } from '../contracts/status.js';
 import { jobTaskQueue } from '../contracts/task-queues.js';
@@ -53,6 +58,9 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   });
   // Stream chunks live in the history, where the API reads them; a handler keeps them out of the workflow's memory.
   setHandler(streamChunksSignal, () => undefined);
+  setHandler(artifactsListedSignal, ({ artifacts }) => {
+    if (artifacts.length > 0) upsertMemo({ artifacts });
+  });
   setHandler(attemptFailedSignal, ({ attempt }) => {
     // Temporal retries the activity on its own; until the next attempt starts, the job is queued again.
     if (attempt === latestAttempt) setStatus('IN_QUEUE');

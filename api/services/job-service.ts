@@ -252,10 +252,14 @@ export class JobService {
 }
 
 async function describeOrNotFound(handle: WorkflowHandle, jobId: string) {
+  let description;
   try {
-    return await handle.describe();
+    description = await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new Errors.JobNotFound(jobId);
     throw err;
   }
+  // Other workflows share the namespace (webhook deliveries, the job type catalog): they are not jobs.
+  if (description.type !== 'runJob') throw new Errors.JobNotFound(jobId);
+  return description;
 }

@@ -71,7 +71,11 @@ class ChunkReader {
     const payload = signaled?.input?.payloads?.[0];
     if (signaled?.signalName !== streamChunksSignal.name || !payload) return [];
     const batch = this.client.options.loadedDataConverter.payloadConverter.fromPayload<StreamBatch>(payload);
-    return batch.chunks.map((data) => ({ seq: (this.seq += 1), data: data as StreamChunk['data'] }));
+    return batch.chunks.map((data) => ({
+      seq: (this.seq += 1),
+      attempt: batch.attempt,
+      data: data as StreamChunk['data'],
+    }));
   }
 }
 

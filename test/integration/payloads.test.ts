@@ -7,6 +7,7 @@ import type { JobView } from '../../contracts/job.js';
 import echoJob from '../../examples/jobs/echo.js';
 import mandelbrotJob from '../../examples/jobs/mandelbrot.js';
 import { defineJob } from '../../workers/define-job.js';
+import { JobError } from '../../workers/job-error.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 const MB = 1024 * 1024;
@@ -38,11 +39,20 @@ describe('large payloads and artifacts', () => {
       return { blob: 'y'.repeat(kb * 1024) };
     },
   });
+  // Leaves a debug dump, then fails for good.
+  const crasher = defineJob({
+    type: `crasher-${suffix}`,
+    input: z.object({}),
+    async handler(_input, ctx) {
+      await ctx.artifact('crash.log', 'NaN in layer 12\n', 'text/plain');
+      throw new JobError('diverged', { retryable: false });
+    },
+  });
   let stack: TestStack;
 
   beforeAll(async () => {
     stack = await startStack();
-    await stack.startJobWorker({ jobs: [echo, mandelbrot, producer], capacity: 2 });
+    await stack.startJobWorker({ jobs: [echo, mandelbrot, producer, crasher], capacity: 2 });
   });
   afterAll(async () => stack?.stop());
 
@@ -156,6 +166,22 @@ describe('large payloads and artifacts', () => {
       (res) => res.json<{ jobs: JobView[] }>().jobs.some((job) => job.id === id && job.artifacts.length === 2),
     );
     expect(listed.statusCode).toBe(200);
+  });
+
+  it('keeps the artifacts of a job that ends FAILED listed and downloadable', async () => {
+    const { id } = (
+      await stack.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: crasher.type, input: {} } })
+    ).json<JobView>();
+    const done = await waitFor(
+      () => view(id),
+      (v) => v.status === 'FAILED',
+    );
+    expect(done.artifacts).toEqual([
+      { name: 'crash.log', size: 16, contentType: 'text/plain', url: `/v1/jobs/${id}/artifacts/crash.log` },
+    ]);
+    const log = await stack.app.inject({ method: 'GET', url: done.artifacts[0]!.url });
+    expect(log.statusCode).toBe(200);
+    expect(log.body).toBe('NaN in layer 12\n');
   });
 
   it('renders the mandelbrot demo into a PNG artifact with progress per row', async () => {

@@ -103,7 +103,7 @@ describe('streaming jobs', () => {
     const events = await readSse(`${base}/v1/jobs/${job.id}/stream`);
 
     const chunks = chunksOf(events);
-    expect(chunks).toEqual(words.map((word, i) => ({ seq: i + 1, data: word })));
+    expect(chunks).toEqual(words.map((word, i) => ({ seq: i + 1, attempt: 1, data: word })));
     expect(events.filter((e) => e.event === 'chunk').map((e) => e.id)).toEqual(words.map((_w, i) => String(i + 1)));
     expect(events.some((e) => e.event === 'progress')).toBe(true);
     expect(events.map((e) => e.event)).toContain('status');
@@ -128,8 +128,8 @@ describe('streaming jobs', () => {
 
     const resumed = await readSse(`${base}/v1/jobs/${job.id}/stream`, { 'last-event-id': '10' });
     expect(chunksOf(resumed)).toEqual([
-      { seq: 11, data: 'w10' },
-      { seq: 12, data: 'w11' },
+      { seq: 11, attempt: 1, data: 'w10' },
+      { seq: 12, attempt: 1, data: 'w11' },
     ]);
   });
 
@@ -143,8 +143,8 @@ describe('streaming jobs', () => {
     expect(final.chunks.map((c) => c.data)).toEqual(['one', 'two', 'three', 'four', 'five']);
     expect(await poll(job.id, 3)).toEqual({
       chunks: [
-        { seq: 4, data: 'four' },
-        { seq: 5, data: 'five' },
+        { seq: 4, attempt: 1, data: 'four' },
+        { seq: 5, attempt: 1, data: 'five' },
       ],
       status: 'COMPLETED',
       done: true,

@@ -167,6 +167,9 @@ describe('webhooks', () => {
     // The delivery is a workflow of its own, which the job's workflow did not wait for.
     const delivery = stack.client.workflow.getHandle(webhookWorkflowId(job.id, runId));
     expect((await delivery.result()) as WebhookDeliveryResult).toEqual({ delivered: true, status: 200 });
+    // It is no job: the job routes do not see it.
+    const asJob = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${webhookWorkflowId(job.id, runId)}` });
+    expect(asJob.statusCode).toBe(404);
     const description = await stack.client.workflow.getHandle(job.id).describe();
     expect(description.status.name).toBe('COMPLETED');
     expect((await view(job.id)).status).toBe('COMPLETED');

@@ -24,6 +24,7 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
       send,
       signal: new AbortController().signal,
       aggregate: false,
+      attempt: 1,
       limits: { flushIntervalMs: 50 },
     });
     expect(output).toBe('end');
@@ -41,11 +42,9 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
       yield { b: 1 };
       return 'ignored';
     }
-    expect(await drainStream(gen(), { send, signal: new AbortController().signal, aggregate: true })).toEqual([
-      'a',
-      null,
-      { b: 1 },
-    ]);
+    expect(
+      await drainStream(gen(), { send, signal: new AbortController().signal, aggregate: true, attempt: 1 }),
+    ).toEqual(['a', null, { b: 1 }]);
   });
 
   it('fails an oversized chunk without retries, and stops streaming live past the caps', async () => {
@@ -57,6 +56,7 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
       send,
       signal: new AbortController().signal,
       aggregate: false,
+      attempt: 1,
       limits: { maxChunkBytes: 50 },
     }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApplicationFailure);
@@ -71,7 +71,8 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
       signal: new AbortController().signal,
       aggregate: true,
       onCapped: (why) => capped.push(why),
-      limits: { maxBytesPerAttempt: 40, flushIntervalMs: 1 },
+      attempt: 1,
+      limits: { maxBytesPerRun: 80, flushIntervalMs: 1 },
     });
     expect(output).toHaveLength(10);
     expect(batches.flatMap((b) => b.chunks)).toHaveLength(3);
@@ -93,7 +94,7 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
       }
     }
     setTimeout(() => abort.abort(new Error('cancelled')), 30);
-    await expect(drainStream(stubborn(), { send, signal: abort.signal, aggregate: false })).rejects.toThrow(
+    await expect(drainStream(stubborn(), { send, signal: abort.signal, aggregate: false, attempt: 1 })).rejects.toThrow(
       'cancelled',
     );
     expect(cleanedUp).toBe(true);
@@ -107,5 +108,74 @@ describe('drainStream (a streaming handler’s chunks on their way to the API)',
     expect(isChunkStream(Promise.resolve(1))).toBe(false);
     expect(isChunkStream([1, 2])).toBe(false);
     expect(isChunkStream(null)).toBe(false);
+  });
+
+  it('returns the generator when a chunk is refused, so its finally runs', async () => {
+    const { send } = recorder();
+    let cleanedUp = false;
+    async function* oversized() {
+      try {
+        yield 'small';
+        yield 'x'.repeat(100);
+      } finally {
+        cleanedUp = true;
+      }
+    }
+    await expect(
+      drainStream(oversized(), {
+        send,
+        signal: new AbortController().signal,
+        aggregate: false,
+        attempt: 1,
+        limits: { maxChunkBytes: 50 },
+      }),
+    ).rejects.toMatchObject({ type: 'StreamChunkTooLarge' });
+    expect(cleanedUp).toBe(true);
+  });
+
+  it('sends nothing once the attempt has ended, not even a batch waiting behind a slow one', async () => {
+    const sent: unknown[] = [];
+    const slowSend = async (chunks: unknown[]) => {
+      await sleep(100);
+      sent.push(...chunks);
+    };
+    async function* failing() {
+      yield 'first';
+      await sleep(20);
+      yield 'second'; // flushed at once, then waits behind the slow first send
+      await sleep(30);
+      throw new Error('boom');
+    }
+    await expect(
+      drainStream(failing(), {
+        send: slowSend,
+        signal: new AbortController().signal,
+        aggregate: false,
+        attempt: 1,
+        limits: { flushIntervalMs: 10 },
+      }),
+    ).rejects.toThrow('boom');
+    await sleep(250);
+    expect(sent).toEqual(['first']);
+  });
+
+  it('gives each retry half the stream budget of the attempt before it', async () => {
+    const streamed = async (attempt: number) => {
+      const { batches, send } = recorder();
+      async function* many() {
+        for (let i = 0; i < 100; i += 1) yield 'abcdefgh'; // 10 bytes of JSON each
+      }
+      await drainStream(many(), {
+        send,
+        signal: new AbortController().signal,
+        aggregate: false,
+        attempt,
+        limits: { maxBytesPerRun: 800, flushIntervalMs: 0 },
+      });
+      return batches.flatMap((b) => b.chunks).length;
+    };
+    expect(await streamed(1)).toBe(40);
+    expect(await streamed(2)).toBe(20);
+    expect(await streamed(3)).toBe(10);
   });
 });
