@@ -20,6 +20,8 @@ export interface Sizes {
   /** Concurrency → jobs per repetition. */
   throughputJobs: Record<number, number>;
   gapJobs: number;
+  /** Pause between queueing the 10 ms jobs and starting their worker, so that all of them are queued, ms. */
+  settleMs: number;
   requests: number;
   requestConcurrency: number;
   reps: number;
@@ -30,16 +32,18 @@ export const FULL: Sizes = {
   latencyJobs: 200,
   throughputJobs: { 1: 100, 10: 400, 50: 1000 },
   gapJobs: 200,
+  settleMs: 2000,
   requests: 500,
   requestConcurrency: 10,
   reps: 3,
 };
 export const QUICK: Sizes = {
-  warmup: 5,
-  latencyJobs: 30,
-  throughputJobs: { 1: 20, 10: 50, 50: 100 },
-  gapJobs: 40,
-  requests: 50,
+  warmup: 3,
+  latencyJobs: 20,
+  throughputJobs: { 1: 10, 10: 40, 50: 100 },
+  gapJobs: 20,
+  settleMs: 1000,
+  requests: 40,
   requestConcurrency: 10,
   reps: 1,
 };
@@ -190,7 +194,7 @@ async function runWorkloads(
       log(`bench: ${system}: dispatch gap, ${sizes.gapJobs} queued 10 ms jobs (${rep + 1}/${reps})`);
       const keys = await driver.call<string[]>({ op: 'enqueue-ticks', n: sizes.gapJobs });
       // Let every queued job reach its worker's queue (gpuflow and Temporal: the workflow schedules the activity).
-      await sleep(2000);
+      await sleep(sizes.settleMs);
       const worker = await running.startTickWorker();
       try {
         const times = await driver.call<TickTimes[]>({ op: 'wait-ticks', keys });

@@ -6,6 +6,8 @@ import { PGBOSS_POLLING_INTERVAL_S } from '../workers/pgboss-worker.js';
 import { startPeerWorkers } from './peers.js';
 import type { SystemDefinition } from './system.js';
 
+const QUEUES = ['bench-noop', 'bench-tick'];
+
 /** How often the producer looks for finished jobs: pg-boss has no way to wait for a job's result. */
 const RESULT_POLL_MS = 10;
 
@@ -53,6 +55,11 @@ export const pgboss: SystemDefinition = {
 
   async start(context) {
     if (!context.postgresUrl) throw new Error('pgboss needs PostgreSQL');
+    // Schema and queues once, before any worker or producer: concurrent `createQueue` calls can deadlock.
+    const boss = new PgBoss({ connectionString: context.postgresUrl });
+    await boss.start();
+    for (const queue of QUEUES) await boss.createQueue(queue);
+    await boss.stop({ graceful: false, wait: true });
     return startPeerWorkers(
       'pgboss',
       'bench/workers/pgboss-worker.ts',
@@ -68,8 +75,6 @@ export const pgboss: SystemDefinition = {
     const boss = new PgBoss({ connectionString: String(config.postgresUrl) });
     boss.on('error', (err) => process.stderr.write(`pgboss driver: ${String(err)}\n`));
     await boss.start();
-    await boss.createQueue('bench-noop');
-    await boss.createQueue('bench-tick');
     const results = { noop: resultWatcher(boss, 'bench-noop'), tick: resultWatcher(boss, 'bench-tick') };
     const send = async (queue: string): Promise<string> => {
       const id = await boss.send(queue, PAYLOAD);

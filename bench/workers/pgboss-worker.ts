@@ -15,7 +15,6 @@ async function main(): Promise<void> {
   boss.on('error', (err) => process.stderr.write(`pgboss-worker: ${String(err)}\n`));
   await boss.start();
   const queue = `bench-${kind}`;
-  await boss.createQueue(queue);
   for (let slot = 0; slot < Number(capacityArg ?? 1); slot += 1) {
     await boss.work(queue, { batchSize: 1, pollingIntervalSeconds: PGBOSS_POLLING_INTERVAL_S }, async () =>
       kind === 'tick' ? tick() : noop(),
