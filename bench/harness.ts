@@ -29,11 +29,11 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   warmup: 20,
-  latencyJobs: 200,
-  throughputJobs: { 1: 100, 10: 400, 50: 1000 },
+  latencyJobs: 150,
+  throughputJobs: { 1: 60, 10: 300, 50: 600 },
   gapJobs: 200,
   settleMs: 2000,
-  requests: 500,
+  requests: 300,
   requestConcurrency: 10,
   reps: 3,
 };
