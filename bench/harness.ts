@@ -58,6 +58,8 @@ export interface BenchOptions {
    */
   temporalDbFile?: boolean;
   log?: (line: string) => void;
+  /** Where the run registers what it starts; the caller may run it early (Ctrl-C). @defaultValue a new one */
+  cleanup?: Cleanup;
 }
 
 export interface BenchReport {
@@ -69,7 +71,7 @@ export interface BenchReport {
 /** Starts what the chosen systems need, runs the workloads against each system in turn, stops everything. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const cleanup = new Cleanup();
+  const cleanup = options.cleanup ?? new Cleanup();
   const want = new Set(options.workloads);
   const results: ResultRow[] = [];
   const settings: BenchReport['settings'] = {};

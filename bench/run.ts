@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { FULL, QUICK, runBench } from './harness.js';
+import { Cleanup } from './procs.js';
 import { formatSettings, formatTable, writeReport } from './report.js';
 import { SYSTEMS, WORKLOADS, type SystemName, type WorkloadName } from './types.js';
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const systems = opts.systems ? SYSTEMS.filter((system) => opts.systems!.includes(system)) : [...SYSTEMS];
   const workloads = opts.only ?? [...WORKLOADS];
   const report = await runBench({
+    cleanup,
     systems,
     workloads,
     sizes: opts.quick ? QUICK : FULL,
@@ -47,18 +49,20 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatTable(report)}\n\n${formatSettings(report)}\n\nwritten to ${path}\n`);
 }
 
-// Ctrl-C: runBench's cleanup stops the servers it started; a second Ctrl-C leaves at once.
+// Ctrl-C: stop every process and server the run started, remove their data, leave; a second Ctrl-C leaves at once.
+const cleanup = new Cleanup();
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) process.exit(130);
     interrupted = true;
     process.stderr.write(`bench: ${signal}, stopping everything it started ...\n`);
-    process.exitCode = 130;
+    void cleanup.runAll().finally(() => process.exit(130));
   });
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
+  await cleanup.runAll();
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
