@@ -57,13 +57,15 @@ export function createJobActivities(deps: JobActivityDeps) {
       // still gets through.
       const timer = setInterval(beat, periodMs);
       beat();
+      // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
+      // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
+      const started = signalJob(activity, attemptStartedSignal, {
+        attempt: info.attempt,
+        workerId: deps.workerId,
+        scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
+        startedAt: new Date().toISOString(),
+      });
       try {
-        await signalJob(activity, attemptStartedSignal, {
-          attempt: info.attempt,
-          workerId: deps.workerId,
-          scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
-          startedAt: new Date().toISOString(),
-        });
         const parsed = ready.definition.input.safeParse(request.input);
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
@@ -99,9 +101,11 @@ export function createJobActivities(deps: JobActivityDeps) {
           },
         };
         const output = await ready.definition.handler(parsed.data, ctx);
+        await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         return output ?? null;
       } catch (err) {
+        await started;
         const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
           await signalJob(activity, attemptFailedSignal, { attempt: info.attempt });
