@@ -39,6 +39,12 @@ export interface WaitOptions {
 /** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
 const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
+/** A run's outcome already known to the caller: a view of that run need not fetch it again. */
+interface KnownOutcome {
+  runId: string;
+  outcome: JobOutcome;
+}
+
 /** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
 interface RunView {
   view: JobView;
@@ -67,10 +73,14 @@ export class JobService {
    */
   async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
     const jobId = jobIdFor(job);
-    const created = await this.bounded(() =>
+    const runId = await this.bounded(() =>
       this.startRun({ jobId, type: job.type, input: job.input, policy: job.policy }),
     );
-    return { created, view: await this.viewAfterWait(jobId, wait) };
+    if (runId === undefined || !wait.waitMs)
+      return { created: runId !== undefined, view: await this.viewAfterWait(jobId, wait) };
+    // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
+    const known = await this.waitForRun(jobId, runId, wait.waitMs, wait.signal);
+    return { created: true, view: (await this.bounded(() => this.viewOf(jobId, known))).view };
   }
 
   /** The view of the job this submission would create or return, if that job exists; never creates. */
@@ -119,15 +129,15 @@ export class JobService {
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
       const started = await this.startRun(await this.startArgsOf(jobId, runId));
       // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
-      if (!started) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
+      if (started === undefined) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
       return (await this.viewOf(jobId)).view;
     });
   }
 
-  /** Starts a run of the job unless one is running or has completed; says whether it started one. */
-  private async startRun(args: RunJobInput): Promise<boolean> {
+  /** Starts a run of the job unless one is running or has completed; the id of the run it started, if it did. */
+  private async startRun(args: RunJobInput): Promise<string | undefined> {
     try {
-      await this.client.workflow.start<typeof runJob>('runJob', {
+      const handle = await this.client.workflow.start<typeof runJob>('runJob', {
         workflowId: args.jobId,
         taskQueue: this.controlTaskQueue,
         args: [args],
@@ -141,9 +151,9 @@ export class JobService {
         ],
         priority: { priorityKey: args.policy.priority },
       });
-      return true;
+      return handle.firstExecutionRunId;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
     }
   }
@@ -163,33 +173,49 @@ export class JobService {
   private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
     const first = await this.bounded(() => this.viewOf(jobId));
     if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
-    await this.waitForRun(jobId, first.runId, waitMs, signal);
-    return (await this.bounded(() => this.viewOf(jobId))).view;
+    const known = await this.waitForRun(jobId, first.runId, waitMs, signal);
+    return (await this.bounded(() => this.viewOf(jobId, known))).view;
   }
 
-  /** Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves. */
-  private async waitForRun(jobId: string, runId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves; with
+   * the run's outcome when it ended.
+   */
+  private async waitForRun(
+    jobId: string,
+    runId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<KnownOutcome | undefined> {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), waitMs);
     const leave = (): void => stop.abort();
     signal?.addEventListener('abort', leave, { once: true });
     try {
       const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
-      // Whatever ended the wait (the job's end, failure or cancellation included), the view tells the rest.
-      await this.client.withAbortSignal(stop.signal, () => run.result()).catch(() => undefined);
+      try {
+        return {
+          runId,
+          outcome: { kind: 'completed', output: await this.client.withAbortSignal(stop.signal, () => run.result()) },
+        };
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) return { runId, outcome: { kind: 'failed', failure: err } };
+        // The wait ran out or the client left: the view tells the rest.
+        return undefined;
+      }
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', leave);
     }
   }
 
-  private async viewOf(jobId: string): Promise<RunView> {
+  private async viewOf(jobId: string, known?: KnownOutcome): Promise<RunView> {
     const description = await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
-    const view = buildJobView(
-      description,
-      await this.outcomeOf(description),
-      this.client.options.loadedDataConverter.payloadConverter,
-    );
+    const outcome =
+      known?.runId === description.runId && description.status.name !== 'RUNNING'
+        ? known.outcome
+        : await this.outcomeOf(description);
+    const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
       const queue = await describeJobQueue(this.client, view.type);
