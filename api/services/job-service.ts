@@ -16,6 +16,7 @@ import type { runJob } from '../../workflows/run-job.js';
 import { Errors } from '../errors.js';
 import { describeJobQueue, type JobQueueState } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
+import { CompletedRunOutputs } from './run-outcomes.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -65,6 +66,7 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly queueStates = new Map<string, { at: number; state: Promise<JobQueueState> }>();
+  private readonly completedRuns = new CompletedRunOutputs();
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -224,6 +226,7 @@ export class JobService {
       known?.runId === description.runId && description.status.name !== 'RUNNING'
         ? known.outcome
         : await this.outcomeOf(description);
+    if (description.status.name === 'COMPLETED') this.completedRuns.remember(description.runId, outcome);
     const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
@@ -250,6 +253,8 @@ export class JobService {
   /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
   private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
     if (description.status.name === 'RUNNING') return { kind: 'running' };
+    const known = this.completedRuns.get(description.runId);
+    if (known) return known;
     const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
     try {
       return { kind: 'completed', output: await run.result() };
