@@ -27,6 +27,11 @@ export async function startDriver(system: SystemName, config: Record<string, unk
     for (const waiter of pending.values()) waiter.reject(new Error(`${system} driver exited (${code ?? signal})`));
     pending.clear();
   });
+  // Sending to a driver that is gone (stopped by Ctrl-C's cleanup) fails that call, not the harness.
+  child.on('error', (err) => {
+    for (const waiter of pending.values()) waiter.reject(err);
+    pending.clear();
+  });
   child.on('message', (response: DriverResponse) => {
     const waiter = pending.get(response.id);
     pending.delete(response.id);
@@ -51,6 +56,10 @@ export async function startDriver(system: SystemName, config: Record<string, unk
   const call = <T>(request: Request): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (!child.connected) {
+        reject(new Error(`${system} driver is gone`));
+        return;
+      }
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       child.send({ ...request, id });
     });

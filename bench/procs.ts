@@ -13,7 +13,15 @@ export class Cleanup {
     this.steps.push({ name, run });
   }
 
-  async runAll(): Promise<void> {
+  private running: Promise<void> | undefined;
+
+  /** Runs every step; callers at the same time (Ctrl-C during a failing run) share one pass. */
+  runAll(): Promise<void> {
+    this.running ??= this.runSteps().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async runSteps(): Promise<void> {
     while (this.steps.length > 0) {
       const step = this.steps.pop()!;
       try {

@@ -63,6 +63,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 main().catch(async (err: unknown) => {
   await cleanup.runAll();
+  if (interrupted) process.exit(130);
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
