@@ -85,13 +85,15 @@ export function createJobActivities(deps: JobActivityDeps) {
       // still gets through.
       const timer = setInterval(beat, periodMs);
       beat();
+      // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
+      // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
+      const started = signalJob(activity, attemptStartedSignal, {
+        attempt: info.attempt,
+        workerId: deps.workerId,
+        scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
+        startedAt: new Date().toISOString(),
+      });
       try {
-        await signalJob(activity, attemptStartedSignal, {
-          attempt: info.attempt,
-          workerId: deps.workerId,
-          scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
-          startedAt: new Date().toISOString(),
-        });
         const parsed = ready.definition.input.safeParse(await blobs.resolveInput(request.input));
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
@@ -137,9 +139,11 @@ export function createJobActivities(deps: JobActivityDeps) {
               onCapped: (why) => ctx.log(why),
             })
           : await result;
+        await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         return { output: await blobs.externalizeOutput(output ?? null), artifacts };
       } catch (err) {
+        await started;
         const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
         // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).
         if (artifacts.length > 0) await signalJob(activity, artifactsListedSignal, { artifacts });

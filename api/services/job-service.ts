@@ -17,9 +17,10 @@ import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
-import { describeJobQueue } from './job-queues.js';
+import { describeJobQueue, type JobQueueState } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
+import { CompletedRunOutputs } from './run-outcomes.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -51,6 +52,20 @@ export interface WaitOptions {
 /** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
 const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
+/**
+ * How long a job type's queue figures are reused for IN_QUEUE views, ms. Temporal caches them for about 5 s
+ * itself, so asking more often only costs a round trip per view.
+ */
+const QUEUE_STATE_TTL_MS = 1000;
+/** Job types whose queue figures are kept at most (any type may be submitted: the cache must stay bounded). */
+const QUEUE_STATE_MAX_TYPES = 1000;
+
+/** A run's outcome already known to the caller: a view of that run need not fetch it again. */
+interface KnownOutcome {
+  runId: string;
+  outcome: JobOutcome;
+}
+
 /** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
 export interface RunView {
   view: JobView;
@@ -66,6 +81,8 @@ export class JobService {
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
   private readonly payloadThresholdBytes: number;
+  private readonly queueStates = new Map<string, { at: number; state: Promise<JobQueueState> }>();
+  private readonly completedRuns = new CompletedRunOutputs();
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -94,11 +111,15 @@ export class JobService {
     const input = this.blobs
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
-    const created = await this.bounded(() =>
+    const runId = await this.bounded(() =>
       this.startRun({ jobId, type: job.type, input, policy: job.policy, ...webhook }),
     );
     this.jobTypes?.noteSubmitted(job.type);
-    return { created, view: await this.viewAfterWait(jobId, wait) };
+    if (runId === undefined || !wait.waitMs)
+      return { created: runId !== undefined, view: await this.viewAfterWait(jobId, wait) };
+    // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
+    const known = await this.waitForRun(jobId, runId, wait.waitMs, wait.signal);
+    return { created: true, view: (await this.bounded(() => this.viewOf(jobId, { known }))).view };
   }
 
   /** The view of the job this submission would create or return, if that job exists; never creates. */
@@ -147,15 +168,15 @@ export class JobService {
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
       const started = await this.startRun(await this.startArgsOf(jobId, runId));
       // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
-      if (!started) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
+      if (started === undefined) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
       return (await this.viewOf(jobId)).view;
     });
   }
 
-  /** Starts a run of the job unless one is running or has completed; says whether it started one. */
-  private async startRun(args: RunJobInput): Promise<boolean> {
+  /** Starts a run of the job unless one is running or has completed; the id of the run it started, if it did. */
+  private async startRun(args: RunJobInput): Promise<string | undefined> {
     try {
-      await this.client.workflow.start<typeof runJob>('runJob', {
+      const handle = await this.client.workflow.start<typeof runJob>('runJob', {
         workflowId: args.jobId,
         taskQueue: this.controlTaskQueue,
         args: [args],
@@ -169,9 +190,9 @@ export class JobService {
         ],
         priority: { priorityKey: args.policy.priority },
       });
-      return true;
+      return handle.firstExecutionRunId;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
     }
   }
@@ -191,20 +212,36 @@ export class JobService {
   private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
     const first = await this.bounded(() => this.viewOf(jobId));
     if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
-    await this.waitForRun(jobId, first.runId, waitMs, signal);
-    return (await this.bounded(() => this.viewOf(jobId))).view;
+    const known = await this.waitForRun(jobId, first.runId, waitMs, signal);
+    return (await this.bounded(() => this.viewOf(jobId, known))).view;
   }
 
-  /** Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves. */
-  private async waitForRun(jobId: string, runId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves; with
+   * the run's outcome when it ended.
+   */
+  private async waitForRun(
+    jobId: string,
+    runId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<KnownOutcome | undefined> {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), waitMs);
     const leave = (): void => stop.abort();
     signal?.addEventListener('abort', leave, { once: true });
     try {
       const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
-      // Whatever ended the wait (the job's end, failure or cancellation included), the view tells the rest.
-      await this.client.withAbortSignal(stop.signal, () => run.result()).catch(() => undefined);
+      let result: unknown;
+      try {
+        result = await this.client.withAbortSignal(stop.signal, () => run.result());
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) return { runId, outcome: { kind: 'failed', failure: err } };
+        // The wait ran out or the client left: the view tells the rest.
+        return undefined;
+      }
+      // A large output comes back as a reference to the blob store.
+      return { runId, outcome: { kind: 'completed', output: await resolvePayload(result, this.blobs) } };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', leave);
@@ -218,29 +255,52 @@ export class JobService {
 
   /** The view of one run of a job: the run that ended, even if a newer one has started since (webhooks). */
   async viewOfRun(jobId: string, runId: string): Promise<JobView> {
-    return (await this.viewOf(jobId, runId)).view;
+    return (await this.viewOf(jobId, { runId })).view;
   }
 
-  /** The view of the job's latest run, or of the run given. */
-  private async viewOf(jobId: string, runId?: string): Promise<RunView> {
+  /**
+   * The view of the job's latest run, or of the run given; `known` is the outcome a wait has just seen, which
+   * spares fetching it again.
+   */
+  private async viewOf(
+    jobId: string,
+    { runId, known }: { runId?: string; known?: KnownOutcome } = {},
+  ): Promise<RunView> {
     const handle = this.client.workflow.getHandle(jobId, runId, runId ? { followRuns: false } : undefined);
     const description = await describeOrNotFound(handle, jobId);
-    const view = buildJobView(
-      description,
-      await this.outcomeOf(description),
-      this.client.options.loadedDataConverter.payloadConverter,
-    );
+    const outcome =
+      known?.runId === description.runId && description.status.name !== 'RUNNING'
+        ? known.outcome
+        : await this.outcomeOf(description);
+    if (description.status.name === 'COMPLETED') this.completedRuns.remember(description.runId, outcome);
+    const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
-      const queue = await describeJobQueue(this.client, view.type);
+      const queue = await this.queueStateOf(view.type);
       view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
     }
     return { view, runId: description.runId };
   }
 
+  /** A job type's queue figures, shared by the views asked for within QUEUE_STATE_TTL_MS of each other. */
+  private queueStateOf(type: string): Promise<JobQueueState> {
+    const now = Date.now();
+    const cached = this.queueStates.get(type);
+    if (cached && now - cached.at < QUEUE_STATE_TTL_MS) return cached.state;
+    if (this.queueStates.size >= QUEUE_STATE_MAX_TYPES) this.queueStates.clear();
+    const state = describeJobQueue(this.client, type);
+    this.queueStates.set(type, { at: now, state });
+    state.catch(() => {
+      if (this.queueStates.get(type)?.state === state) this.queueStates.delete(type);
+    });
+    return state;
+  }
+
   /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
   private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
     if (description.status.name === 'RUNNING') return { kind: 'running' };
+    const known = this.completedRuns.get(description.runId);
+    if (known) return known;
     const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
     try {
       return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };

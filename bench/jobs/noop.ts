@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { defineJob } from '../../workers/index.js';
+import { noop } from './work.js';
+
+/** gpuflow's no-op bench job. */
+export default defineJob({
+  type: 'bench-noop',
+  input: z.object({ data: z.string() }),
+  handler: () => noop(),
+});

@@ -1,0 +1,23 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TickTimes } from '../types.js';
+
+/** The same input for every system: a 256-character string in an object. */
+export const PAYLOAD = { data: 'x'.repeat(256) } as const;
+export type Payload = typeof PAYLOAD;
+
+/** Duration of the "10 ms job" of the dispatch-gap workload. */
+export const TICK_MS = 10;
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** The no-op job: does nothing with its input and returns a small constant. */
+export function noop(): { ok: true } {
+  return { ok: true };
+}
+
+/** The 10 ms job: reports when its handler started and ended, so the harness sees the worker's idle time. */
+export async function tick(): Promise<TickTimes> {
+  const startMs = nowMs();
+  await sleep(TICK_MS);
+  return { startMs, endMs: nowMs() };
+}

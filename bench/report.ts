@@ -1,0 +1,83 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchReport } from './harness.js';
+import { PROJECT_ROOT } from './procs.js';
+import { round } from './stats.js';
+import { SYSTEMS, WORKLOADS, type ResultRow, type SystemName } from './types.js';
+
+const PEERS = SYSTEMS.filter((system) => system !== 'gpuflow');
+const ROLE_ORDER = ['client', 'worker', 'orchestrator'];
+const METRIC_ORDER = ['p50_ms', 'p95_ms', 'p99_ms', 'jobs_per_s', 'req_per_s', 'gap_ms', 'rss_mb'];
+
+/** Lower is better for times and memory, higher for rates. */
+const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
+
+const keyOf = (row: ResultRow): string => `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}`;
+
+/**
+ * The results as one Markdown table: a line per figure, a column per system, and gpuflow's ratio to each peer
+ * (gpuflow ÷ peer, so above 1 is better for rates and worse for times and memory).
+ */
+export function formatTable(report: BenchReport): string {
+  const lines = new Map<string, Partial<Record<SystemName, number>> & { row: ResultRow }>();
+  for (const row of report.results) {
+    const line = lines.get(keyOf(row)) ?? { row };
+    line[row.system] = row.value;
+    lines.set(keyOf(row), line);
+  }
+  const sorted = [...lines.values()].sort(
+    (a, b) =>
+      WORKLOADS.indexOf(a.row.workload) - WORKLOADS.indexOf(b.row.workload) ||
+      METRIC_ORDER.indexOf(a.row.metric) - METRIC_ORDER.indexOf(b.row.metric) ||
+      (a.row.concurrency ?? 0) - (b.row.concurrency ?? 0) ||
+      ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? ''),
+  );
+  const present = SYSTEMS.filter((system) => report.results.some((row) => row.system === system));
+  const peers = PEERS.filter((peer) => present.includes(peer));
+  const header = [
+    'workload',
+    'metric',
+    'C',
+    ...present,
+    ...(present.includes('gpuflow') ? peers.map((peer) => `gpuflow ÷ ${peer}`) : []),
+  ];
+  const out = [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
+  for (const line of sorted) {
+    const { row } = line;
+    const metric = row.process
+      ? `${row.metric} (${row.process})`
+      : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}`;
+    const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
+    for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
+    if (present.includes('gpuflow')) {
+      for (const peer of peers) {
+        const ours = line.gpuflow;
+        const theirs = line[peer];
+        cells.push(ours === undefined || theirs === undefined || theirs === 0 ? '—' : `${round(ours / theirs)}×`);
+      }
+    }
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+/** What each system ran with, and the machine. */
+export function formatSettings(report: BenchReport): string {
+  const machine = Object.entries(report.machine)
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join('; ');
+  const settings = Object.entries(report.settings).map(([system, text]) => `- ${system}: ${text}`);
+  return [`Machine: ${machine}`, ...settings].join('\n');
+}
+
+/** Writes `bench/results/<timestamp>.json`, and `latest.json` too for a full run; returns the timestamped path. */
+export function writeReport(report: BenchReport, options: { latest: boolean }): string {
+  const dir = join(PROJECT_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const path = join(dir, `${stamp}.json`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(path, json);
+  if (options.latest) writeFileSync(join(dir, 'latest.json'), json);
+  return path;
+}

@@ -1,0 +1,40 @@
+import type { Cleanup, Proc } from '../procs.js';
+import type { BenchClient, ProcessRole, SystemName } from '../types.js';
+
+/** What the harness gives a system to start on. */
+export interface SystemContext {
+  temporalAddress?: string;
+  redisUrl?: string;
+  postgresUrl?: string;
+  /** Slots of the no-op worker: the highest concurrency measured, so the worker is never what limits it. */
+  capacity: number;
+  cleanup: Cleanup;
+}
+
+/** A system's server side, started by the harness: its processes, and what its driver needs to reach them. */
+export interface RunningSystem {
+  /** Processes whose peak RSS the memory workload reports; the driver process is the `client` unless given. */
+  processes: Map<ProcessRole, Proc>;
+  /** JSON handed to the driver's `createClient`. */
+  driverConfig: Record<string, unknown>;
+  /** A worker for the 10 ms jobs with one slot, started once they are queued. */
+  startTickWorker(): Promise<Proc>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One system under test. `start` runs in the harness; `createClient` runs in the system's driver process, so its
+ * client libraries and connections weigh on that process only.
+ */
+export interface SystemDefinition {
+  name: SystemName;
+  /** Its settings as measured (durability, polling), printed with the results. */
+  settings: string;
+  start(context: SystemContext): Promise<RunningSystem>;
+  createClient(config: Record<string, unknown>): Promise<BenchClient>;
+}
+
+/** Stops several processes at once. */
+export async function stopAll(procs: Iterable<Proc>, graceMs?: number): Promise<void> {
+  await Promise.all([...procs].map((proc) => proc.stop(graceMs)));
+}

@@ -1,0 +1,53 @@
+/** Shapes shared by the harness (parent process) and the drivers (one child process per system). */
+
+export const SYSTEMS = ['gpuflow', 'temporal', 'bullmq', 'pgboss'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export type Metric = 'p50_ms' | 'p95_ms' | 'p99_ms' | 'jobs_per_s' | 'req_per_s' | 'gap_ms' | 'rss_mb';
+
+/** Which process a memory figure is about: `client` is gpuflow's API process and the peers' producer process. */
+export type ProcessRole = 'client' | 'worker' | 'orchestrator';
+
+/** One figure of one run: the rows of `bench/results/<timestamp>.json`. */
+export interface ResultRow {
+  workload: WorkloadName;
+  system: SystemName;
+  metric: Metric;
+  concurrency: number | null;
+  value: number;
+  /** Memory rows only. */
+  process?: ProcessRole;
+}
+
+/** A 10 ms job's own start and end (epoch ms with sub-ms precision), as its handler measured them. */
+export interface TickTimes {
+  startMs: number;
+  endMs: number;
+}
+
+/** What a driver does for the harness: the client side of one system. */
+export interface BenchClient {
+  /** Submits one no-op job and resolves once its result is known. */
+  runNoop(): Promise<void>;
+  /** Queues one 10 ms job without waiting for it; resolves with what `waitTick` needs. */
+  enqueueTick(): Promise<string>;
+  waitTick(key: string): Promise<TickTimes>;
+  /** Duplicate submission of a completed job (the cache hit); `prepare` makes and completes that job. */
+  dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
+  /** Status read of a completed job. */
+  status?: { prepare(): Promise<void>; read(): Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Messages from the harness to a driver, and its answers. */
+export type DriverRequest =
+  | { id: number; op: 'latency'; n: number; reps: number; warmup: number }
+  | { id: number; op: 'throughput'; n: number; reps: number; concurrency: number }
+  | { id: number; op: 'dedup' | 'status'; n: number; reps: number; concurrency: number }
+  | { id: number; op: 'enqueue-ticks'; n: number }
+  | { id: number; op: 'wait-ticks'; keys: string[] }
+  | { id: number; op: 'close' };
+export type DriverResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { noop, tick } from '../jobs/work.js';
+import { TEMPORAL_QUEUES } from './temporal-queues.js';
+
+export function createBenchActivities() {
+  return {
+    noop: async (_payload: { data: string }) => noop(),
+    tick: async (_payload: { data: string }) => tick(),
+  };
+}
+
+/**
+ * The raw Temporal peer's worker process, as the SDK samples write one. `main`: the workflows and the no-op
+ * activity (`capacity` activity slots); `tick`: the 10 ms activity only, with `capacity` slots.
+ */
+async function main(): Promise<void> {
+  const [mode, capacityArg] = process.argv.slice(2);
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue: mode === 'tick' ? TEMPORAL_QUEUES.tick : TEMPORAL_QUEUES.main,
+    activities: createBenchActivities(),
+    ...(mode === 'tick' ? {} : { workflowsPath: fileURLToPath(new URL('./temporal-workflows.ts', import.meta.url)) }),
+    maxConcurrentActivityTaskExecutions: Number(capacityArg ?? 1),
+    shutdownGraceTime: '1s',
+  });
+  await worker.run();
+  await connection.close();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`temporal-worker: ${String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { runBench, type Sizes } from '../../bench/harness.js';
+import { formatTable } from '../../bench/report.js';
+import { WORKLOADS, type ResultRow } from '../../bench/types.js';
+
+/** A few jobs per workload: enough to run every code path of the harness, not to measure anything. */
+const SMOKE: Sizes = {
+  warmup: 1,
+  latencyJobs: 3,
+  throughputJobs: { 1: 2, 4: 4 },
+  gapJobs: 5,
+  settleMs: 500,
+  requests: 4,
+  requestConcurrency: 2,
+  reps: 1,
+};
+
+const key = (row: ResultRow): string =>
+  [row.workload, row.system, row.metric, row.concurrency ?? '-', row.process ?? '-'].join(' ');
+
+describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
+  it('starts its own server and processes, runs every workload and reports one row per figure', async () => {
+    const report = await runBench({
+      systems: ['gpuflow', 'temporal'],
+      workloads: WORKLOADS,
+      sizes: SMOKE,
+      log: () => undefined,
+    });
+
+    expect(report.machine).toMatchObject({ cores: expect.any(Number) as unknown, node: process.version });
+    expect(report.machine.temporalServer).toMatch(/Server \d+\.\d+/);
+    expect(report.results.map(key).sort()).toEqual(
+      [
+        'latency gpuflow p50_ms 1 -',
+        'latency gpuflow p95_ms 1 -',
+        'latency gpuflow p99_ms 1 -',
+        'throughput gpuflow jobs_per_s 1 -',
+        'throughput gpuflow jobs_per_s 4 -',
+        'memory gpuflow rss_mb - client',
+        'memory gpuflow rss_mb - worker',
+        'memory gpuflow rss_mb - orchestrator',
+        'dispatch-gap gpuflow gap_ms 1 -',
+        'dedup gpuflow p50_ms 1 -',
+        'dedup gpuflow req_per_s 2 -',
+        'status gpuflow p50_ms 1 -',
+        'status gpuflow req_per_s 2 -',
+        'latency temporal p50_ms 1 -',
+        'latency temporal p95_ms 1 -',
+        'latency temporal p99_ms 1 -',
+        'throughput temporal jobs_per_s 1 -',
+        'throughput temporal jobs_per_s 4 -',
+        'memory temporal rss_mb - client',
+        'memory temporal rss_mb - worker',
+        'dispatch-gap temporal gap_ms 1 -',
+        'status temporal p50_ms 1 -',
+        'status temporal req_per_s 2 -',
+      ].sort(),
+    );
+    for (const row of report.results) {
+      // An idle gap of 0 ms is possible in principle; every other figure is a positive number.
+      if (row.metric === 'gap_ms') expect(row.value, key(row)).toBeGreaterThanOrEqual(0);
+      else expect(row.value, key(row)).toBeGreaterThan(0);
+    }
+    expect(formatTable(report)).toMatch(/\| latency \| p50_ms ↓ \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+× \|/);
+  }, 180_000);
+});
