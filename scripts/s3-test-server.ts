@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT } from './temporal-cli.js';
+import { PROJECT_ROOT, isExecutable } from './temporal-cli.js';
 
 /**
  * The S3-compatible server the tests run S3BlobStore against: moto's standalone server (PyPI `moto[server]`),
@@ -14,15 +14,6 @@ export const MOTO_VERSION = '5.2.5';
 
 const VENV = join(PROJECT_ROOT, '.tools', 's3-venv');
 const MOTO_SERVER = join(VENV, 'bin', 'moto_server');
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `.tools/s3-venv/bin/moto_server`, installed first if missing. */
 export function resolveMotoServer(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {

@@ -10,7 +10,8 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)
 const VENV = join(PROJECT_ROOT, '.tools', 'venv');
 const VENV_CLI = join(VENV, 'bin', 'temporal');
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a file this process may run. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
