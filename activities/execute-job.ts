@@ -64,6 +64,17 @@ export function createJobActivities(deps: JobActivityDeps) {
       const details: HeartbeatDetails = { progress: null, log: [] };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
       const beat = (): void => activity.heartbeat(details);
+      // The SDK copies the details when asked to heartbeat: changes made in the same tick (progress, then a
+      // checkpoint) go out together, so a view that shows some progress implies its checkpoint is stored too.
+      let beatQueued = false;
+      const beatSoon = (): void => {
+        if (beatQueued) return;
+        beatQueued = true;
+        queueMicrotask(() => {
+          beatQueued = false;
+          beat();
+        });
+      };
       // Files stay in the store from attempt to attempt, and so does their list.
       const artifacts = [...(previous?.artifacts ?? [])];
       if (artifacts.length > 0) details.artifacts = artifacts;
@@ -76,7 +87,7 @@ export function createJobActivities(deps: JobActivityDeps) {
         artifacts,
         onArtifact: () => {
           details.artifacts = artifacts;
-          beat();
+          beatSoon();
         },
       });
       const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
@@ -115,12 +126,12 @@ export function createJobActivities(deps: JobActivityDeps) {
               );
             }
             details.checkpoint = JSON.parse(json) as unknown;
-            beat();
+            beatSoon();
           },
           progress(percent, message) {
             const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
             details.progress = { percent: clamped, message: message ?? null };
-            beat();
+            beatSoon();
           },
           log(...parts) {
             const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');

@@ -197,4 +197,29 @@ describe('executeJob (the activity that runs a handler)', () => {
     expect(errors[0]).toMatch(/must be JSON/);
     expect(errors[2]).toMatch(/at most 262144 bytes/);
   });
+
+  it('sends progress and a checkpoint made in the same tick in one heartbeat', async () => {
+    const job = defineJob({
+      type: 'together',
+      input: z.null(),
+      async handler(_input, ctx) {
+        await sleep(30);
+        ctx.progress(40, 'slept 2 of 5 s');
+        ctx.checkpoint({ sleptSeconds: 2 });
+        await sleep(30);
+        return 'ok';
+      },
+    });
+    const { executeJob } = activitiesFor(job);
+    const env = mockEnv({ heartbeatTimeoutMs: 30_000 });
+    const beats: HeartbeatDetails[] = [];
+    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
+      beats.push(structuredClone(details)),
+    );
+    await env.run(executeJob, { jobId: 't', type: 'together', input: null });
+    // A view that shows this progress implies the checkpoint is stored: no heartbeat carries one without the other.
+    const withProgress = beats.filter((beat) => beat.progress?.percent === 40);
+    expect(withProgress.length).toBeGreaterThan(0);
+    for (const beat of withProgress) expect(beat.checkpoint).toEqual({ sleptSeconds: 2 });
+  });
 });
