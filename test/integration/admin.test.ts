@@ -179,7 +179,8 @@ describe('operator views on a real Temporal server', () => {
     const { queues } = await waitFor(
       () => get<Queues>('/v1/queues'),
       ({ queues: all }) =>
-        all.some((queue) => queue.type === orphan && queue.backlogCount > 0) &&
+        // Temporal's backlog figures are approximate and computed apart: wait until both show the waiting job.
+        all.some((queue) => queue.type === orphan && queue.backlogCount > 0 && queue.backlogAgeMs > 0) &&
         all.some((queue) => queue.type === echo.type && queue.workers.length > 0),
     );
     expect(queues.map((queue) => queue.type)).toEqual([broken.type, echo.type, orphan]);
