@@ -43,3 +43,31 @@ export async function describeJobQueue(client: Client, type: string): Promise<Jo
     }),
   };
 }
+
+/**
+ * How long a job type's queue figures are reused for IN_QUEUE views, ms. Temporal caches them for about 5 s
+ * itself, so asking more often only costs a round trip per view.
+ */
+const QUEUE_STATE_TTL_MS = 1000;
+/** Job types whose queue figures are kept at most (any type may be submitted: the cache must stay bounded). */
+const QUEUE_STATE_MAX_TYPES = 1000;
+
+/** Queue figures per job type, shared by the views asked for within `QUEUE_STATE_TTL_MS` of each other. */
+export class JobQueueStates {
+  private readonly states = new Map<string, { at: number; state: Promise<JobQueueState> }>();
+
+  constructor(private readonly client: Client) {}
+
+  of(type: string): Promise<JobQueueState> {
+    const now = Date.now();
+    const cached = this.states.get(type);
+    if (cached && now - cached.at < QUEUE_STATE_TTL_MS) return cached.state;
+    if (this.states.size >= QUEUE_STATE_MAX_TYPES) this.states.clear();
+    const state = describeJobQueue(this.client, type);
+    this.states.set(type, { at: now, state });
+    state.catch(() => {
+      if (this.states.get(type)?.state === state) this.states.delete(type);
+    });
+    return state;
+  }
+}

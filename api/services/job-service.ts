@@ -17,7 +17,7 @@ import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
-import { describeJobQueue, type JobQueueState } from './job-queues.js';
+import { JobQueueStates } from './job-queues.js';
 import { buildJobView, type JobOutcome } from './job-view.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 import { CompletedRunOutputs } from './run-outcomes.js';
@@ -52,14 +52,6 @@ export interface WaitOptions {
 /** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
 const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 
-/**
- * How long a job type's queue figures are reused for IN_QUEUE views, ms. Temporal caches them for about 5 s
- * itself, so asking more often only costs a round trip per view.
- */
-const QUEUE_STATE_TTL_MS = 1000;
-/** Job types whose queue figures are kept at most (any type may be submitted: the cache must stay bounded). */
-const QUEUE_STATE_MAX_TYPES = 1000;
-
 /** A run's outcome already known to the caller: a view of that run need not fetch it again. */
 interface KnownOutcome {
   runId: string;
@@ -81,11 +73,12 @@ export class JobService {
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
   private readonly payloadThresholdBytes: number;
-  private readonly queueStates = new Map<string, { at: number; state: Promise<JobQueueState> }>();
+  private readonly queueStates: JobQueueStates;
   private readonly completedRuns = new CompletedRunOutputs();
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
+    this.queueStates = new JobQueueStates(options.client);
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
@@ -276,24 +269,10 @@ export class JobService {
     const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
-      const queue = await this.queueStateOf(view.type);
+      const queue = await this.queueStates.of(view.type);
       view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
     }
     return { view, runId: description.runId };
-  }
-
-  /** A job type's queue figures, shared by the views asked for within QUEUE_STATE_TTL_MS of each other. */
-  private queueStateOf(type: string): Promise<JobQueueState> {
-    const now = Date.now();
-    const cached = this.queueStates.get(type);
-    if (cached && now - cached.at < QUEUE_STATE_TTL_MS) return cached.state;
-    if (this.queueStates.size >= QUEUE_STATE_MAX_TYPES) this.queueStates.clear();
-    const state = describeJobQueue(this.client, type);
-    this.queueStates.set(type, { at: now, state });
-    state.catch(() => {
-      if (this.queueStates.get(type)?.state === state) this.queueStates.delete(type);
-    });
-    return state;
   }
 
   /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
