@@ -206,7 +206,7 @@ export class JobService {
     const first = await this.bounded(() => this.viewOf(jobId));
     if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
     const known = await this.waitForRun(jobId, first.runId, waitMs, signal);
-    return (await this.bounded(() => this.viewOf(jobId, known))).view;
+    return (await this.bounded(() => this.viewOf(jobId, { known }))).view;
   }
 
   /**
@@ -225,16 +225,10 @@ export class JobService {
     signal?.addEventListener('abort', leave, { once: true });
     try {
       const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
-      let result: unknown;
-      try {
-        result = await this.client.withAbortSignal(stop.signal, () => run.result());
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) return { runId, outcome: { kind: 'failed', failure: err } };
-        // The wait ran out or the client left: the view tells the rest.
-        return undefined;
-      }
-      // A large output comes back as a reference to the blob store.
-      return { runId, outcome: { kind: 'completed', output: await resolvePayload(result, this.blobs) } };
+      return { runId, outcome: await this.client.withAbortSignal(stop.signal, () => this.endOf(run)) };
+    } catch {
+      // The wait ran out or the client left: the view tells the rest.
+      return undefined;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', leave);
@@ -278,9 +272,14 @@ export class JobService {
   /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
   private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
     if (description.status.name === 'RUNNING') return { kind: 'running' };
-    const known = this.completedRuns.get(description.runId);
-    if (known) return known;
-    const run = this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false });
+    return (
+      this.completedRuns.get(description.runId) ??
+      this.endOf(this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false }))
+    );
+  }
+
+  /** How a closed run ended (its result long-polls until it has): the output, large ones read back from the store. */
+  private async endOf(run: WorkflowHandle): Promise<JobOutcome> {
     try {
       return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
     } catch (err) {
