@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { artifactKey, type Artifact } from '../../contracts/blobs.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { Errors } from '../errors.js';
-import { artifactsOf } from './job-view.js';
+import { artifactsOf, heartbeatOf } from './job-view.js';
 
 export interface ArtifactServiceOptions {
   client: Client;
@@ -30,9 +30,10 @@ export class ArtifactService {
       .catch((err: unknown) => {
         throw err instanceof WorkflowNotFoundError ? new Errors.JobNotFound(jobId) : err;
       });
-    const artifact = artifactsOf(description, client.options.loadedDataConverter.payloadConverter).find(
-      (listed) => listed.name === name,
-    );
+    const artifact = artifactsOf(
+      description,
+      heartbeatOf(description, client.options.loadedDataConverter.payloadConverter),
+    ).find((listed) => listed.name === name);
     if (!artifact) throw new Errors.ArtifactNotFound(jobId, name);
     if (!this.options.blobs) throw new Error('artifacts cannot be served: the API has no blob store');
     const blob = await this.options.blobs.open(artifactKey(jobId, name));

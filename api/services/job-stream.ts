@@ -117,21 +117,21 @@ export class JobStreams {
     if (view.progress) yield { event: 'progress', data: view.progress };
     const reader = new ChunkReader(this.client, jobId, current.runId);
     // Long polls: each answers when the history grows (a new batch, the run's end).
-    const read = (wait: boolean): Promise<StreamChunk[]> => {
+    const read = (): Promise<StreamChunk[]> => {
       // One signal per read: the client adds an abort listener per call and keeps it, so reads on the stream's own
       // signal would pile listeners up for as long as the stream lasts.
       const one = new AbortController();
       const forward = (): void => one.abort();
       signal.addEventListener('abort', forward, { once: true });
       const pending = this.client
-        .withAbortSignal(one.signal, () => reader.read(wait))
+        .withAbortSignal(one.signal, () => reader.read(true))
         .finally(() => signal.removeEventListener('abort', forward));
       // A read still pending when the client leaves is aborted: that rejection is expected, not unhandled.
       pending.catch(() => undefined);
       return pending;
     };
     // With waitNewEvent the first read answers at once with the history so far, and a token to long-poll on from.
-    let history = read(true);
+    let history = read();
     // Heartbeats are no history events: progress and status come from the view, once a second whatever the chunks do.
     const nextTick = () =>
       new Promise<'tick'>((resolveTick) => setTimeout(() => resolveTick('tick'), VIEW_POLL_MS).unref());
@@ -147,7 +147,7 @@ export class JobStreams {
       if (next !== 'tick') {
         for (const chunk of next) if (chunk.seq > after) yield { id: String(chunk.seq), event: 'chunk', data: chunk };
         if (reader.closed) break;
-        history = read(true);
+        history = read();
         continue;
       }
       tick = nextTick();

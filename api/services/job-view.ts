@@ -39,6 +39,7 @@ export function buildJobView(
 ): JobView {
   const memo = (description.memo ?? {}) as JobMemo;
   const pending = description.raw.pendingActivities?.[0];
+  const details = heartbeatOf(description, payloads);
   const base = {
     id: description.workflowId,
     type: description.typedSearchAttributes.get(JobTypeKey) ?? description.workflowId.replace(/-[^-]+$/, ''),
@@ -50,7 +51,7 @@ export function buildJobView(
     workerId: memo.workerId ?? null,
     delayTimeMs: delayOf(memo),
     executionTimeMs: null as number | null,
-    artifacts: artifactViews(description.workflowId, artifactsOf(description, payloads)),
+    artifacts: artifactViews(description.workflowId, artifactsOf(description, details)),
   };
 
   if (outcome.kind === 'running') {
@@ -61,7 +62,6 @@ export function buildJobView(
       const scheduled = memo.startedAt !== undefined || description.historyLength > UNSCHEDULED_HISTORY_LENGTH;
       return { ...base, status: scheduled ? 'IN_PROGRESS' : 'IN_QUEUE' };
     }
-    const details = decodeHeartbeat(pending.heartbeatDetails?.payloads?.[0], payloads);
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED;
@@ -100,14 +100,20 @@ export function buildJobView(
   }
 }
 
+/** The last heartbeat of the run's pending attempt (progress, log, checkpoint, artifacts), if one is pending. */
+export function heartbeatOf(
+  description: WorkflowExecutionDescription,
+  payloads: PayloadConverter,
+): HeartbeatDetails | undefined {
+  return decodeHeartbeat(description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], payloads);
+}
+
 /**
- * The artifacts of the run described: from the running attempt's last heartbeat, else from the memo the workflow
- * wrote when the job completed.
+ * The artifacts of the run described: from the pending attempt's last heartbeat, else from the memo the workflow
+ * wrote when the job ended (completed, or failed or cancelled with artifacts listed).
  */
-export function artifactsOf(description: WorkflowExecutionDescription, payloads: PayloadConverter): Artifact[] {
-  const pending = description.raw.pendingActivities?.[0];
-  const details = decodeHeartbeat(pending?.heartbeatDetails?.payloads?.[0], payloads);
-  return details?.artifacts ?? ((description.memo ?? {}) as JobMemo).artifacts ?? [];
+export function artifactsOf(description: WorkflowExecutionDescription, heartbeat?: HeartbeatDetails): Artifact[] {
+  return heartbeat?.artifacts ?? ((description.memo ?? {}) as JobMemo).artifacts ?? [];
 }
 
 function delayOf(memo: JobMemo): number | null {
