@@ -122,7 +122,7 @@ export function createJobActivities(deps: JobActivityDeps) {
             if (json === undefined) throw new TypeError('ctx.checkpoint: the value must be JSON');
             if (Buffer.byteLength(json) > MAX_CHECKPOINT_BYTES) {
               throw new TypeError(
-                `ctx.checkpoint: at most ${MAX_CHECKPOINT_BYTES} bytes of JSON : checkpoint where bulky state is saved, not the state itself`,
+                `ctx.checkpoint: at most ${MAX_CHECKPOINT_BYTES} bytes of JSON: checkpoint where bulky state is saved, not the state itself`,
               );
             }
             details.checkpoint = JSON.parse(json) as unknown;
