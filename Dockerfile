@@ -8,10 +8,13 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
 COPY config ./config
+COPY protocol ./protocol
 COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
 COPY storage ./storage
+COPY jobs ./jobs
+COPY sdk ./sdk
 COPY workers ./workers
 COPY api ./api
 COPY scripts ./scripts

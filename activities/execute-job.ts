@@ -1,23 +1,19 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { describeIssues } from '../contracts/errors.js';
 import type { SignalDefinition } from '@temporalio/common';
+import type { ExecuteJobInput, ExecuteJobResult } from '../protocol/activity.js';
+import { FailureTypes, type AttemptFailureDetails } from '../protocol/failures.js';
 import {
-  FailureTypes,
   HEARTBEAT_LOG_LINES,
+  HeartbeatDetailsSchema,
   MAX_CHECKPOINT_BYTES,
-  type ExecuteJobInput,
-  type ExecuteJobResult,
+  MAX_LOG_LINE_CHARS,
   type HeartbeatDetails,
-} from '../contracts/execution.js';
-import {
-  artifactsListedSignal,
-  attemptFailedSignal,
-  attemptStartedSignal,
-  streamChunksSignal,
-} from '../contracts/messages.js';
+} from '../protocol/heartbeat.js';
+import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../protocol/signals.js';
 import { drainStream, isChunkStream } from './stream-chunks.js';
-import type { JobContext, JobDefinition } from '../workers/define-job.js';
-import { isJobError } from '../workers/job-error.js';
+import type { JobContext, JobDefinition } from '../sdk/define-job.js';
+import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { jobBlobs } from './job-blobs.js';
 
@@ -40,7 +36,6 @@ export interface JobActivityDeps {
   payloadThresholdBytes?: number;
 }
 
-const MAX_LOG_LINE_CHARS = 2000;
 const SIGNAL_TIMEOUT_MS = 5000;
 
 export function createJobActivities(deps: JobActivityDeps) {
@@ -60,7 +55,9 @@ export function createJobActivities(deps: JobActivityDeps) {
       }
       // The checkpoint of an earlier attempt rides along in this attempt's heartbeats until the handler replaces
       // it: an attempt that dies before its first checkpoint must not erase the one before.
-      const previous = info.heartbeatDetails as Partial<HeartbeatDetails> | undefined;
+      // Details of an earlier attempt may come from a worker in another language: only a valid shape is carried on.
+      const parsedPrevious = HeartbeatDetailsSchema.safeParse(info.heartbeatDetails);
+      const previous = parsedPrevious.success ? parsedPrevious.data : undefined;
       const details: HeartbeatDetails = { progress: null, log: [] };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
       const beat = (): void => activity.heartbeat(details);
@@ -98,12 +95,14 @@ export function createJobActivities(deps: JobActivityDeps) {
       beat();
       // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
       // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
-      const started = signalJob(activity, attemptStartedSignal, {
+      const attemptFacts = {
         attempt: info.attempt,
         workerId: deps.workerId,
         scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
         startedAt: new Date().toISOString(),
-      });
+      };
+      const started = signalJob(activity, attemptStartedSignal, attemptFacts);
+      const handlerStartedMs = performance.now();
       try {
         const parsed = ready.definition.input.safeParse(await blobs.resolveInput(request.input));
         if (!parsed.success) {
@@ -150,14 +149,16 @@ export function createJobActivities(deps: JobActivityDeps) {
               onCapped: (why) => ctx.log(why),
             })
           : await result;
+        const handlerTimeMs = Math.round((performance.now() - handlerStartedMs) * 100) / 100;
         await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
-        return { output: await blobs.externalizeOutput(output ?? null), artifacts };
+        return { output: await blobs.externalizeOutput(output ?? null), artifacts, attemptFacts, handlerTimeMs };
       } catch (err) {
         await started;
-        const failure = endOfAbortedAttempt(activity.cancellationSignal) ?? toApplicationFailure(err);
         // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).
-        if (artifacts.length > 0) await signalJob(activity, artifactsListedSignal, { artifacts });
+        const failureDetails: AttemptFailureDetails = artifacts.length > 0 ? { artifacts } : {};
+        const failure =
+          endOfAbortedAttempt(activity.cancellationSignal, failureDetails) ?? toApplicationFailure(err, failureDetails);
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
           await signalJob(activity, attemptFailedSignal, { attempt: info.attempt });
         }
@@ -174,16 +175,17 @@ export function createJobActivities(deps: JobActivityDeps) {
  * asked for is reported as cancelled. A drain that ran out of grace is a retryable failure: the server only
  * accepts "cancelled" for a cancel it requested, and would otherwise wait out the lease before retrying.
  */
-function endOfAbortedAttempt(signal: AbortSignal): Error | undefined {
+function endOfAbortedAttempt(signal: AbortSignal, details: AttemptFailureDetails): Error | undefined {
   if (!signal.aborted) return undefined;
   const reason: unknown = signal.reason;
   if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
-    return ApplicationFailure.retryable(
-      'the worker shut down before the job finished; it runs again on another worker',
-      FailureTypes.workerShutdown,
-    );
+    return ApplicationFailure.create({
+      message: 'the worker shut down before the job finished; it runs again on another worker',
+      type: FailureTypes.workerShutdown,
+      details: [details],
+    });
   }
-  return reason instanceof CancelledFailure ? reason : new CancelledFailure('CANCELLED');
+  return new CancelledFailure(reason instanceof CancelledFailure ? reason.message : 'CANCELLED', [details]);
 }
 
 export type JobActivities = ReturnType<typeof createJobActivities>;
@@ -204,20 +206,34 @@ async function signalJob<Arg>(activity: Context, signal: SignalDefinition<[Arg]>
   }
 }
 
-function toApplicationFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+function toApplicationFailure(err: unknown, details: AttemptFailureDetails): ApplicationFailure {
+  if (err instanceof ApplicationFailure) {
+    if (err.details?.length) return err;
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable ?? false,
+      details: [details],
+    });
+  }
   if (isJobError(err)) {
     return ApplicationFailure.create({
       message: err.message,
       type: err.type,
       nonRetryable: !err.retryable,
+      details: [details],
       cause: err,
     });
   }
   if (err instanceof Error) {
-    return ApplicationFailure.create({ message: err.message, type: err.name || 'Error', cause: err });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.name || 'Error',
+      details: [details],
+      cause: err,
+    });
   }
-  return ApplicationFailure.create({ message: String(err), type: 'Error' });
+  return ApplicationFailure.create({ message: String(err), type: 'Error', details: [details] });
 }
 
 function safeJson(value: unknown): string {

@@ -5,7 +5,7 @@ import {
   MAX_ARTIFACTS_PER_JOB,
   artifactKey,
   type Artifact,
-} from '../contracts/blobs.js';
+} from '../protocol/blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobUnavailableError } from '../storage/blob-unavailable-error.js';
 import { externalizePayload, outputBlobKey, resolvePayload } from '../storage/payloads.js';

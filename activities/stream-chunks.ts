@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { STREAM_LIMITS, type StreamLimits } from '../contracts/execution.js';
+import { STREAM_LIMITS, type StreamLimits } from '../protocol/stream.js';
 
 /** Sends one batch of chunks on its way (a signal to the job's workflow); resolves once it is sent or given up. */
 export type SendBatch = (chunks: unknown[]) => Promise<void>;

@@ -12,7 +12,7 @@ import {
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
-import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { adminRoutes } from './routes/admin.js';
 import { artifactRoutes } from './routes/artifacts.js';

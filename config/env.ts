@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
-import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../contracts/blobs.js';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
 
 export const API_ROLES = ['submit', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];

@@ -1,4 +1,4 @@
-import { jobTypesSeenSignal } from './messages.js';
+import { jobTypesSeenSignal } from '../protocol/signals.js';
 
 /** Registered name of the job type catalog workflow (never renamed: it is the workflow type). */
 export const JOB_TYPE_CATALOG_WORKFLOW = 'jobTypeCatalog';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { ArtifactViewSchema } from './blobs.js';
+import { ArtifactViewSchema } from '../protocol/blobs.js';
 import { JobStatusSchema } from './status.js';
+import { ProgressSchema } from '../protocol/heartbeat.js';
+
+export { ProgressSchema, type Progress } from '../protocol/heartbeat.js';
 
 const SECOND_MS = 1000;
 const DAY_MS = 86_400_000;
@@ -95,12 +98,6 @@ export const SubmitJobSchema = z.strictObject({
 });
 export type SubmitJob = z.output<typeof SubmitJobSchema>;
 export type SubmitJobBody = z.input<typeof SubmitJobSchema>;
-
-export const ProgressSchema = z.object({
-  percent: z.number().min(0).max(100),
-  message: z.string().nullable(),
-});
-export type Progress = z.output<typeof ProgressSchema>;
 
 export const JobErrorViewSchema = z.object({
   /** The error's class: `ValidationError`, `JobError`, the name of what the handler threw, ... */

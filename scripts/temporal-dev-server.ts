@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../contracts/search-attributes.js';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../protocol/search-attributes.js';
 
 export interface DevServerOptions {
   cliPath: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isBlobRef, type BlobRef } from '../contracts/blobs.js';
+import { isBlobRef, type BlobRef } from '../protocol/blobs.js';
 import type { BlobStore } from './blob-store.js';
 import { BlobUnavailableError } from './blob-unavailable-error.js';
 

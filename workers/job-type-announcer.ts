@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { JOB_TYPE_CATALOG_WORKFLOW, jobTypesSeenSignalWithStart } from '../contracts/job-types.js';
-import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 
 export interface AnnounceJobTypesOptions {
   connection: NativeConnection;

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { jobTaskQueue } from '../contracts/task-queues.js';
+import { jobTaskQueue } from '../protocol/task-queues.js';
 import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { JobDefinition } from './define-job.js';
+import type { JobDefinition } from '../sdk/define-job.js';
 import { announceJobTypes } from './job-type-announcer.js';
 
 export interface JobWorkerOptions {

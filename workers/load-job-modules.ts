@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isJobDefinition, type JobDefinition } from './define-job.js';
+import { isJobDefinition, type JobDefinition } from '../sdk/define-job.js';
 
 /**
  * Imports job modules and collects their job definitions: the default export (one definition or an array) and

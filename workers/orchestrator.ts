@@ -7,9 +7,10 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+// eslint-disable-next-line no-restricted-imports -- until the read model (jobs/) renders webhook views on its own
 import { JobService } from '../api/services/job-service.js';
 import { createWebhookActivities } from '../activities/deliver-webhook.js';
-import { CONTROL_TASK_QUEUE } from '../contracts/task-queues.js';
+import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

@@ -1,6 +1,6 @@
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { JobStatusKey, JobTypeKey } from '../contracts/search-attributes.js';
+import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;

@@ -4,7 +4,7 @@ import {
   type JobTypeCatalogInput,
   type JobTypeCatalogMemo,
 } from '../contracts/job-types.js';
-import { jobTypesSeenSignal } from '../contracts/messages.js';
+import { jobTypesSeenSignal } from '../protocol/signals.js';
 
 const DEFAULT_MAX_HISTORY_LENGTH = 2000;
 const MAX_TYPE_LENGTH = 63;

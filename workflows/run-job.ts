@@ -13,23 +13,28 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { JobActivities } from '../activities/execute-job.js';
+import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
+import type { JobPolicy } from '../contracts/job.js';
+import type { JobStatus } from '../contracts/status.js';
+import { ExecuteJobResultSchema } from '../protocol/activity.js';
+import type { Artifact } from '../protocol/blobs.js';
 import {
+  AttemptFailureDetailsSchema,
   FailureTypes,
+  NON_RETRYABLE_FAILURE_TYPES,
   TIMEOUT_FAILURE_TYPES,
   type JobFailureDetails,
-  type JobMemo,
-  type RunJobInput,
-} from '../contracts/execution.js';
-import type { JobPolicy } from '../contracts/job.js';
+} from '../protocol/failures.js';
+import { HeartbeatDetailsSchema } from '../protocol/heartbeat.js';
+import { JobStatusKey } from '../protocol/search-attributes.js';
 import {
-  artifactsListedSignal,
+  AttemptFailedSchema,
+  AttemptStartedSchema,
   attemptFailedSignal,
   attemptStartedSignal,
   streamChunksSignal,
-} from '../contracts/messages.js';
-import { JobStatusKey } from '../contracts/search-attributes.js';
-import type { JobStatus } from '../contracts/status.js';
-import { jobTaskQueue } from '../contracts/task-queues.js';
+} from '../protocol/signals.js';
+import { jobTaskQueue } from '../protocol/task-queues.js';
 import { startWebhookDelivery } from './deliver-webhook.js';
 
 /** Retry backoff between attempts; the number of attempts comes from the job's policy. */
@@ -49,21 +54,21 @@ function setStatus(status: JobStatus): void {
  */
 export async function runJob(job: RunJobInput): Promise<unknown> {
   let latestAttempt = 0;
-  setHandler(attemptStartedSignal, (attempt) => {
+  // Signals come from workers in any language: one that does not fit the protocol is ignored, never trusted.
+  setHandler(attemptStartedSignal, (arg) => {
+    const parsed = AttemptStartedSchema.safeParse(arg);
     // A signal from an attempt the server has already given up on (a lost worker's) must not hide the newer one.
-    if (attempt.attempt < latestAttempt) return;
-    latestAttempt = attempt.attempt;
-    upsertMemo({ ...attempt });
+    if (!parsed.success || parsed.data.attempt < latestAttempt) return;
+    latestAttempt = parsed.data.attempt;
+    upsertMemo({ ...parsed.data });
     setStatus('IN_PROGRESS');
   });
   // Stream chunks live in the history, where the API reads them; a handler keeps them out of the workflow's memory.
   setHandler(streamChunksSignal, () => undefined);
-  setHandler(artifactsListedSignal, ({ artifacts }) => {
-    if (artifacts.length > 0) upsertMemo({ artifacts });
-  });
-  setHandler(attemptFailedSignal, ({ attempt }) => {
+  setHandler(attemptFailedSignal, (arg) => {
+    const parsed = AttemptFailedSchema.safeParse(arg);
     // Temporal retries the activity on its own; until the next attempt starts, the job is queued again.
-    if (attempt === latestAttempt) setStatus('IN_QUEUE');
+    if (parsed.success && parsed.data.attempt === latestAttempt) setStatus('IN_QUEUE');
   });
 
   const { executeJob } = proxyActivities<JobActivities>({
@@ -76,7 +81,7 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     retry: {
       ...RETRY_BACKOFF,
       maximumAttempts: job.policy.maxAttempts,
-      nonRetryableErrorTypes: [FailureTypes.validation, FailureTypes.unknownJobType],
+      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
     },
     // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -84,15 +89,22 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   });
 
   try {
-    const { output, artifacts } = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    const raw = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    const result = ExecuteJobResultSchema.safeParse(raw);
+    if (!result.success) throw malformedResult();
+    const { output, artifacts, attemptFacts, handlerTimeMs } = result.data;
     // The pending activity's heartbeat (which listed them while it ran) is gone once it has completed.
-    if (artifacts.length > 0) upsertMemo({ artifacts });
+    const memo: JobMemo = { ...attemptFacts, ...(handlerTimeMs !== undefined ? { handlerTimeMs } : {}) };
+    if (artifacts.length > 0) memo.artifacts = artifacts;
+    if (Object.keys(memo).length > 0) upsertMemo(memo);
     setStatus('COMPLETED');
     await startWebhookDelivery(job.jobId, job.webhook);
     return output;
   } catch (err) {
     // A job cancelled by the user stays CANCELLED even when its attempt ended otherwise on the way out (say the
     // worker died before confirming the cancel, and the lease ran out).
+    const artifacts = artifactsOfFailure(err);
+    if (artifacts.length > 0) upsertMemo({ artifacts });
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       setStatus('CANCELLED');
       await startWebhookDelivery(job.jobId, job.webhook);
@@ -138,4 +150,32 @@ function toJobFailure(err: unknown, policy: JobPolicy): ApplicationFailure {
     }
   }
   return fail('Error', cause instanceof Error ? cause.message : String(cause), true);
+}
+
+/** A completed attempt whose result does not fit the protocol: the job fails, the value is not passed on. */
+function malformedResult(): ApplicationFailure {
+  const details: JobFailureDetails = { retryable: false, workerId: null };
+  return ApplicationFailure.create({
+    type: 'MalformedResult',
+    message: 'the worker completed the job with a result that does not fit the job protocol (executeJob result)',
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+/**
+ * The artifacts an attempt that did not complete had stored: in the details of the worker's failure or
+ * cancellation, else in the last heartbeat a timeout carries. A job that does not complete keeps its files listed.
+ */
+function artifactsOfFailure(err: unknown): Artifact[] {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure || cause instanceof CancelledFailure) {
+    const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
+    return parsed.success ? (parsed.data.artifacts ?? []) : [];
+  }
+  if (cause instanceof TimeoutFailure) {
+    const parsed = HeartbeatDetailsSchema.safeParse(cause.lastHeartbeatDetails);
+    return parsed.success ? (parsed.data.artifacts ?? []) : [];
+  }
+  return [];
 }

@@ -3,10 +3,10 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { JobList, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
 import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
 import { decodeCursor, encodeCursor } from './job-cursor.js';
-import { describeJobQueue } from './job-queues.js';
-import { listedJobView } from './job-listing.js';
+import { describeJobQueue } from '../../jobs/job-queues.js';
+import { listedJobView } from '../../jobs/job-listing.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
-import { jobsQuery } from './visibility-status.js';
+import { jobsQuery } from '../../jobs/visibility-status.js';
 
 export interface AdminServiceOptions {
   client: Client;

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { artifactKey, type Artifact } from '../../contracts/blobs.js';
+import { artifactKey, type Artifact } from '../../protocol/blobs.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { Errors } from '../errors.js';
-import { artifactsOf, heartbeatOf } from './job-view.js';
+import { artifactsOf, heartbeatOf } from '../../jobs/job-view.js';
 
 export interface ArtifactServiceOptions {
   client: Client;

@@ -6,21 +6,21 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { RunJobInput } from '../../contracts/execution.js';
+import type { RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
-import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import { JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
-import { CONTROL_TASK_QUEUE } from '../../contracts/task-queues.js';
-import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../contracts/blobs.js';
+import { CONTROL_TASK_QUEUE } from '../../protocol/task-queues.js';
+import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
 import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
-import { JobQueueStates } from './job-queues.js';
-import { buildJobView, type JobOutcome } from './job-view.js';
+import { JobQueueStates } from '../../jobs/job-queues.js';
+import { buildJobView, type JobOutcome } from '../../jobs/job-view.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
-import { CompletedRunOutputs } from './run-outcomes.js';
+import { CompletedRunOutputs } from '../../jobs/run-outcomes.js';
 
 export interface JobServiceOptions {
   client: Client;

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { StreamBatch } from '../../contracts/execution.js';
+import type { StreamBatch } from '../../protocol/stream.js';
 import type { JobView, StreamChunk } from '../../contracts/job.js';
-import { streamChunksSignal } from '../../contracts/messages.js';
+import { streamChunksSignal } from '../../protocol/signals.js';
 import { isTerminal } from '../../contracts/status.js';
 import type { JobService, RunView } from './job-service.js';
 

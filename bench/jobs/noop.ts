@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 import { noop } from './work.js';
 
 /** gpuflow's no-op bench job. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 import { tick } from './work.js';
 
 /** gpuflow's 10 ms bench job: returns its handler's own start and end. */

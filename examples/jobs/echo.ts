@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 
 /** Returns its input unchanged: the smallest possible job, for smoke tests and benchmarks. */
 export default defineJob({

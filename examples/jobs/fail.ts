@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobError, defineJob } from '../../workers/index.js';
+import { JobError, defineJob } from '../../sdk/index.js';
 
 /** Always fails: retried under the job's policy when `retryable`, at once FAILED when not. For trying failures out. */
 export default defineJob({

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { encode } from 'fast-png';
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 
 export const MANDELBROT_ARTIFACT = 'mandelbrot.png';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 
 const TICK_MS = 250;
 

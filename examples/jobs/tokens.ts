@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineJob } from '../../workers/index.js';
+import { defineJob } from '../../sdk/index.js';
 
 /**
  * Streams its text one word at a time, as a language model streams tokens: each `yield` is a chunk that clients

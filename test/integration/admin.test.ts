@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { JobList, Queues, Stats } from '../../contracts/admin.js';
 import type { JobView } from '../../contracts/job.js';
 import { jobTypeCatalogId, type JobTypeCatalogMemo } from '../../contracts/job-types.js';
-import { jobTypesSeenSignal } from '../../contracts/messages.js';
+import { jobTypesSeenSignal } from '../../protocol/signals.js';
 import echoJob from '../../examples/jobs/echo.js';
-import { defineJob } from '../../workers/define-job.js';
-import { JobError } from '../../workers/job-error.js';
+import { defineJob } from '../../sdk/define-job.js';
+import { JobError } from '../../sdk/job-error.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';

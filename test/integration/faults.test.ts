@@ -20,7 +20,7 @@ describe('faults', () => {
   writeFileSync(
     modulePath,
     `import sleep from ${JSON.stringify(join(PROJECT_ROOT, 'examples/jobs/sleep.ts'))};
-import { defineJob } from ${JSON.stringify(join(PROJECT_ROOT, 'workers/index.ts'))};
+import { defineJob } from ${JSON.stringify(join(PROJECT_ROOT, 'sdk/index.ts'))};
 export default defineJob({ ...sleep, type: ${JSON.stringify(type)} });
 `,
   );

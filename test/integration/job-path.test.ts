@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { JobView } from '../../contracts/job.js';
 import echoJob from '../../examples/jobs/echo.js';
 import sleepJob from '../../examples/jobs/sleep.js';
-import { defineJob } from '../../workers/define-job.js';
+import { defineJob } from '../../sdk/define-job.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 describe('the job path on a real Temporal server', () => {

@@ -2,11 +2,11 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { JobView } from '../../contracts/job.js';
-import { JobStatusKey } from '../../contracts/search-attributes.js';
+import { JobStatusKey } from '../../protocol/search-attributes.js';
 import failJob from '../../examples/jobs/fail.js';
 import sleepJob from '../../examples/jobs/sleep.js';
-import { defineJob } from '../../workers/define-job.js';
-import { JobError } from '../../workers/job-error.js';
+import { defineJob } from '../../sdk/define-job.js';
+import { JobError } from '../../sdk/job-error.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 /** A job's life under failures, timeouts, retries and cancellation, as a user sees it through the API. */

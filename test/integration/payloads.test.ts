@@ -1,13 +1,13 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isBlobRef } from '../../contracts/blobs.js';
-import type { RunJobInput } from '../../contracts/execution.js';
+import { isBlobRef } from '../../protocol/blobs.js';
+import type { RunJobInput } from '../../contracts/run-job.js';
 import type { JobView } from '../../contracts/job.js';
 import echoJob from '../../examples/jobs/echo.js';
 import mandelbrotJob from '../../examples/jobs/mandelbrot.js';
-import { defineJob } from '../../workers/define-job.js';
-import { JobError } from '../../workers/job-error.js';
+import { defineJob } from '../../sdk/define-job.js';
+import { JobError } from '../../sdk/job-error.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 const MB = 1024 * 1024;

@@ -1,13 +1,13 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isBlobRef } from '../../contracts/blobs.js';
+import { isBlobRef } from '../../protocol/blobs.js';
 import type { JobView } from '../../contracts/job.js';
 import echoJob from '../../examples/jobs/echo.js';
 import { startS3TestServer, type S3TestServer } from '../../scripts/s3-test-server.js';
 import { inputBlobKey, externalizePayload, resolvePayload } from '../../storage/payloads.js';
 import { S3BlobStore } from '../../storage/s3-blob-store.js';
-import { defineJob } from '../../workers/define-job.js';
+import { defineJob } from '../../sdk/define-job.js';
 import { startStack, uniqueSuffix, withSuffix, type TestStack } from '../support/stack.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

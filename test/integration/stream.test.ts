@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { JobView, StreamChunk } from '../../contracts/job.js';
 import tokensJob from '../../examples/jobs/tokens.js';
-import { defineJob } from '../../workers/define-job.js';
+import { defineJob } from '../../sdk/define-job.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
 interface ReceivedEvent {

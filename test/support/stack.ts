@@ -10,7 +10,7 @@ import { buildApp } from '../../api/app.js';
 import type { ApiKey } from '../../config/env.js';
 import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../workers/job-worker.js';
 import { createOrchestrator } from '../../workers/orchestrator.js';
-import { defineJob, type JobDefinition } from '../../workers/define-job.js';
+import { defineJob, type JobDefinition } from '../../sdk/define-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { DirectoryBlobStore } from '../../storage/directory-blob-store.js';
 

@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createJobActivities, type ReadyJob } from '../../activities/execute-job.js';
-import type { HeartbeatDetails } from '../../contracts/execution.js';
-import { defineJob, type JobDefinition } from '../../workers/define-job.js';
-import { JobError } from '../../workers/job-error.js';
+import type { HeartbeatDetails } from '../../protocol/heartbeat.js';
+import { defineJob, type JobDefinition } from '../../sdk/define-job.js';
+import { JobError } from '../../sdk/job-error.js';
 
 // A real logger that keeps quiet: the failures below are expected, and there is no client to report attempts to.
 const quiet = new DefaultLogger('ERROR', () => undefined);
@@ -50,15 +50,17 @@ describe('executeJob (the activity that runs a handler)', () => {
     });
     const { executeJob } = activitiesFor(job, { model: 'm' });
     const output = await mockEnv({ attempt: 2 }).run(executeJob, { jobId: 'add-1', type: 'add', input: { a: 2 } });
-    expect(output).toEqual({
+    expect(output).toMatchObject({
       output: { sum: 3, resources: { model: 'm' }, worker: 'test-worker', attempt: 2 },
       artifacts: [],
+      attemptFacts: { attempt: 2, workerId: 'test-worker' },
     });
+    expect(output.handlerTimeMs).toBeGreaterThanOrEqual(0);
   });
 
   it('turns a handler that returns nothing into a null output', async () => {
     const { executeJob } = activitiesFor(defineJob({ type: 'void', input: z.null(), handler: () => undefined }));
-    expect(await mockEnv().run(executeJob, { jobId: 'v', type: 'void', input: null })).toEqual({
+    expect(await mockEnv().run(executeJob, { jobId: 'v', type: 'void', input: null })).toMatchObject({
       output: null,
       artifacts: [],
     });

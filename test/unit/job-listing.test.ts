@@ -1,10 +1,10 @@
 import type { WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { listedJobView } from '../../api/services/job-listing.js';
-import { jobsQuery, jobStatusOfRecord, STATUS_CONDITIONS } from '../../api/services/visibility-status.js';
-import type { JobMemo } from '../../contracts/execution.js';
-import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import { listedJobView } from '../../jobs/job-listing.js';
+import { jobsQuery, jobStatusOfRecord, STATUS_CONDITIONS } from '../../jobs/visibility-status.js';
+import type { JobMemo } from '../../contracts/run-job.js';
+import { JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { JOB_STATUSES } from '../../contracts/status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

@@ -8,9 +8,10 @@ import { defaultPayloadConverter, RetryState, TypedSearchAttributes } from '@tem
 import { msNumberToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { buildJobView } from '../../api/services/job-view.js';
-import type { HeartbeatDetails, JobMemo } from '../../contracts/execution.js';
-import { JobTypeKey } from '../../contracts/search-attributes.js';
+import { buildJobView } from '../../jobs/job-view.js';
+import type { HeartbeatDetails } from '../../protocol/heartbeat.js';
+import type { JobMemo } from '../../contracts/run-job.js';
+import { JobTypeKey } from '../../protocol/search-attributes.js';
 
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

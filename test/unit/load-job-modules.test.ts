@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defineJob } from '../../workers/define-job.js';
+import { defineJob } from '../../sdk/define-job.js';
 import { loadJobModules } from '../../workers/load-job-modules.js';
 import { z } from 'zod';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpuflow-modules-'));
-const sdk = new URL('../../workers/index.ts', import.meta.url).href;
+const sdk = new URL('../../sdk/index.ts', import.meta.url).href;
 function module(name: string, body: string): string {
   const path = join(dir, name);
   writeFileSync(path, `import { defineJob } from '${sdk}';\nimport { z } from 'zod';\n${body}\n`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CompletedRunOutputs } from '../../api/services/run-outcomes.js';
+import { CompletedRunOutputs } from '../../jobs/run-outcomes.js';
 
 describe('CompletedRunOutputs', () => {
   it('keeps completed outputs by run id, drops the least recently used first', () => {

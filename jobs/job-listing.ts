@@ -1,8 +1,8 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import type { JobMemo } from '../../contracts/execution.js';
-import { artifactViews } from '../../contracts/blobs.js';
-import type { JobErrorView, JobView } from '../../contracts/job.js';
-import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
+import type { JobMemo } from '../contracts/run-job.js';
+import { artifactViews } from '../protocol/blobs.js';
+import type { JobErrorView, JobView } from '../contracts/job.js';
+import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 import { jobStatusOfRecord } from './visibility-status.js';
 
 const msOf = (isoTime: string | undefined): number | undefined => (isoTime ? Date.parse(isoTime) : undefined);

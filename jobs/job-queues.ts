@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
-import { jobTaskQueue } from '../../contracts/task-queues.js';
+import { jobTaskQueue } from '../protocol/task-queues.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;

@@ -1,6 +1,6 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { JobStatusKey, JobTypeKey } from '../../contracts/search-attributes.js';
-import type { JobStatus } from '../../contracts/status.js';
+import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
+import type { JobStatus } from '../contracts/status.js';
 
 /*
  * A job's status in visibility, in one place: the list filters, the counts and the status of a listed job all

@@ -2,15 +2,12 @@ import { ApplicationFailure, TerminatedFailure, type WorkflowExecutionDescriptio
 import type { PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
-import {
-  TIMEOUT_FAILURE_TYPES,
-  type HeartbeatDetails,
-  type JobFailureDetails,
-  type JobMemo,
-} from '../../contracts/execution.js';
-import { artifactViews, type Artifact } from '../../contracts/blobs.js';
-import type { JobErrorView, JobView, Progress } from '../../contracts/job.js';
-import { JobTypeKey } from '../../contracts/search-attributes.js';
+import type { JobMemo } from '../contracts/run-job.js';
+import { TIMEOUT_FAILURE_TYPES, type JobFailureDetails } from '../protocol/failures.js';
+import type { HeartbeatDetails } from '../protocol/heartbeat.js';
+import { artifactViews, type Artifact } from '../protocol/blobs.js';
+import type { JobErrorView, JobView, Progress } from '../contracts/job.js';
+import { JobTypeKey } from '../protocol/search-attributes.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const { PendingActivityState } = proto.temporal.api.enums.v1;

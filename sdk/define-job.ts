@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Artifact } from '../contracts/blobs.js';
+import type { Artifact } from '../protocol/blobs.js';
 import { JobTypeSchema } from '../contracts/job.js';
 import { describeIssues } from '../contracts/errors.js';
 

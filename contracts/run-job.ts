@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { AttemptFactsSchema } from '../protocol/activity.js';
+import { ArtifactSchema } from '../protocol/blobs.js';
+import { JobErrorViewSchema, type JobPolicy } from './job.js';
+
+/** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
+export interface RunJobInput {
+  jobId: string;
+  type: string;
+  input: unknown;
+  policy: JobPolicy;
+  /** Where the job's view is POSTed when this run ends (`SubmitJob.webhook`). */
+  webhook?: string;
+}
+
+/**
+ * Memo of a job's workflow: what the API needs for the view of a finished job without a worker, and for listings
+ * (which read visibility records only, never a workflow's result). Read with `safeParse`: a field that does not fit
+ * is dropped, not trusted.
+ */
+export const JobMemoSchema = AttemptFactsSchema.partial().extend({
+  /** Set when the job ends FAILED or TIMED_OUT. */
+  error: JobErrorViewSchema.optional(),
+  /** Set when the job ends with artifacts: the list outlives the pending activity's heartbeat details. */
+  artifacts: z.array(ArtifactSchema).optional(),
+  /** ms the handler of the last attempt ran, as its worker measured it. */
+  handlerTimeMs: z.number().min(0).optional(),
+});
+export type JobMemo = z.output<typeof JobMemoSchema>;

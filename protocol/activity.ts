@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ArtifactSchema } from './blobs.js';
+
+/**
+ * The one activity every job worker registers, whatever its language. The workflow schedules it on the task queue
+ * of the job's type (`jobTaskQueue(type)`), and a worker that serves that type runs one attempt of the job in it.
+ */
+export const EXECUTE_JOB_ACTIVITY = 'executeJob';
+
+/** Protocol version a worker implements; bumped on any change a worker of the previous version would break on. */
+export const PROTOCOL_VERSION = 1;
+
+/** Argument of the `executeJob` activity. `input` is any JSON value, or a blob reference when large. */
+export const ExecuteJobInputSchema = z.object({
+  jobId: z.string().min(1),
+  type: z.string().min(1),
+  input: z.unknown(),
+});
+export type ExecuteJobInput = z.output<typeof ExecuteJobInputSchema>;
+
+/**
+ * Facts of the attempt that ran, as the worker saw them. Sent in the `attemptStarted` signal while it runs and
+ * again in the result, so a finished job's view does not depend on that signal having arrived.
+ */
+export const AttemptFactsSchema = z.object({
+  /** 1 for the first attempt (Temporal's activity attempt). */
+  attempt: z.number().int().min(1),
+  /** The worker's identity, as it polls Temporal: `<hostname>-<pid>` unless set with `--identity`. */
+  workerId: z.string().min(1).max(256),
+  /** ISO-8601: when the attempt was scheduled (queued). */
+  scheduledAt: z.iso.datetime(),
+  /** ISO-8601: when the worker started the attempt. */
+  startedAt: z.iso.datetime(),
+});
+export type AttemptFacts = z.output<typeof AttemptFactsSchema>;
+
+/**
+ * Result of the `executeJob` activity: the handler's output (a blob reference when large), the artifacts the job
+ * has stored so far, and the facts of the attempt that produced it.
+ */
+export const ExecuteJobResultSchema = z.object({
+  output: z.unknown(),
+  artifacts: z.array(ArtifactSchema),
+  /** Optional for workers of an earlier build; the workflow then keeps what `attemptStarted` said. */
+  attemptFacts: AttemptFactsSchema.optional(),
+  /** ms the handler itself ran, from the input parsed to the output ready (optional). */
+  handlerTimeMs: z.number().min(0).optional(),
+});
+export type ExecuteJobResult = z.output<typeof ExecuteJobResultSchema>;

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { ArtifactSchema } from './blobs.js';
+
+/**
+ * Failure types with a meaning of their own. A worker ends a failed attempt with an ApplicationFailure whose
+ * `type` is one of the worker-side types below or the name of what the handler threw (`JobError`, `TypeError`,
+ * ...); the workflow gives the job's end one of the others when no handler failed (timeouts, a lost worker).
+ */
+export const FailureTypes = {
+  /** Worker: the input failed the job type's schema. Non-retryable. */
+  validation: 'ValidationError',
+  /** Worker: this worker does not serve the job's type. Non-retryable. */
+  unknownJobType: 'UnknownJobType',
+  /** Worker: a drain ran out of grace before the handler stopped. Retryable. */
+  workerShutdown: 'WorkerShutdown',
+  /** Workflow: the last attempt ran past `executionTimeoutMs`. */
+  executionTimeout: 'ExecutionTimeout',
+  /** Workflow: the job did not finish within `ttlMs`. */
+  ttlExpired: 'TtlExpired',
+  /** Workflow: the worker sent no heartbeat for `heartbeatTimeoutMs`. */
+  workerLost: 'WorkerLost',
+} as const;
+
+/** Failure types the workflow never retries, whatever the failure's own `nonRetryable` says. */
+export const NON_RETRYABLE_FAILURE_TYPES: readonly string[] = [FailureTypes.validation, FailureTypes.unknownJobType];
+
+/** Failure types that end a job TIMED_OUT rather than FAILED. */
+export const TIMEOUT_FAILURE_TYPES: ReadonlySet<string> = new Set([
+  FailureTypes.executionTimeout,
+  FailureTypes.ttlExpired,
+]);
+
+/**
+ * The first detail of a worker's ApplicationFailure or of its cancellation (optional): the artifacts the attempt
+ * stored, so that a job that does not complete keeps its files listed.
+ */
+export const AttemptFailureDetailsSchema = z.object({
+  artifacts: z.array(ArtifactSchema).optional(),
+});
+export type AttemptFailureDetails = z.output<typeof AttemptFailureDetailsSchema>;
+
+/** The first detail of the ApplicationFailure a failed job's workflow ends with, for the error view. */
+export const JobFailureDetailsSchema = z.object({
+  retryable: z.boolean(),
+  workerId: z.string().nullable(),
+});
+export type JobFailureDetails = z.output<typeof JobFailureDetailsSchema>;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { ArtifactSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
+
+/** A job's progress as its handler reported it: `percent` 0..100, a message or `null`. */
+export const ProgressSchema = z.object({
+  percent: z.number().min(0).max(100),
+  message: z.string().max(2000).nullable(),
+});
+export type Progress = z.output<typeof ProgressSchema>;
+
+/** Lines of `ctx.log` kept in each heartbeat: the newest ones. */
+export const HEARTBEAT_LOG_LINES = 20;
+/** Longest log line, in characters; longer lines are cut. */
+export const MAX_LOG_LINE_CHARS = 2000;
+/** Largest checkpoint, as JSON bytes: it travels in every heartbeat, so it must stay small. */
+export const MAX_CHECKPOINT_BYTES = 256 * 1024;
+
+/**
+ * The details of every heartbeat of an attempt (one JSON object, the heartbeat's only argument). Temporal keeps
+ * the last one on the pending activity, where the API reads progress and artifacts, and hands it to the next
+ * attempt, which carries `checkpoint` and `artifacts` forward.
+ */
+export const HeartbeatDetailsSchema = z.object({
+  progress: ProgressSchema.nullable(),
+  /** The newest lines of the handler's log, at most `HEARTBEAT_LOG_LINES`, each at most `MAX_LOG_LINE_CHARS`. */
+  log: z.array(z.string().max(MAX_LOG_LINE_CHARS)).max(HEARTBEAT_LOG_LINES),
+  /** The handler's last checkpoint (any JSON, at most `MAX_CHECKPOINT_BYTES`); absent until it checkpointed. */
+  checkpoint: z.unknown().optional(),
+  /** Files stored so far, carried from attempt to attempt like the checkpoint. */
+  artifacts: z.array(ArtifactSchema).max(MAX_ARTIFACTS_PER_JOB).optional(),
+});
+export type HeartbeatDetails = z.output<typeof HeartbeatDetailsSchema>;

@@ -1,0 +1,40 @@
+import { defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import { AttemptFactsSchema, type AttemptFacts } from './activity.js';
+import { StreamBatchSchema, type StreamBatch } from './stream.js';
+
+/**
+ * Signals a job worker sends to its job's workflow (the workflow id is the job id; send to the run the activity
+ * belongs to). Each is one history event and one billable action, so there are as few as the views allow. All are
+ * best effort but `streamChunks`: a lost `attemptStarted` or `attemptFailed` only makes listings lag.
+ */
+export const SignalNames = {
+  attemptStarted: 'attemptStarted',
+  attemptFailed: 'attemptFailed',
+  streamChunks: 'streamChunks',
+} as const;
+
+/** `attemptStarted`: an attempt has begun; listings show the job IN_PROGRESS from then on. */
+export const AttemptStartedSchema = AttemptFactsSchema;
+export type AttemptStarted = AttemptFacts;
+
+/** `attemptFailed`: an attempt failed with a retryable error; listings show the job IN_QUEUE until the next. */
+export const AttemptFailedSchema = z.object({ attempt: z.number().int().min(1) });
+export type AttemptFailed = z.output<typeof AttemptFailedSchema>;
+
+export const attemptStartedSignal = defineSignal<[AttemptStarted]>(SignalNames.attemptStarted);
+export const attemptFailedSignal = defineSignal<[AttemptFailed]>(SignalNames.attemptFailed);
+
+/**
+ * `streamChunks`: a batch of a streaming handler's chunks. The workflow keeps nothing: the API reads the batches
+ * back from the workflow's history, which holds them durably, in order, with no worker needed.
+ */
+export const streamChunksSignal = defineSignal<[StreamBatch]>(SignalNames.streamChunks);
+export { StreamBatchSchema };
+
+/**
+ * `jobTypesSeen` goes to the job type catalog workflow, not to a job: the job types a worker serves, sent with
+ * signal-with-start when it starts (Temporal can neither list task queues nor group by a Keyword attribute).
+ */
+export const JobTypesSeenSchema = z.array(z.string());
+export const jobTypesSeenSignal = defineSignal<[string[]]>('jobTypesSeen');
