@@ -11,6 +11,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
+import { Errors } from './errors.js';
+import { decodeUtf8, jsonTextProblem } from './json-body.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -56,15 +58,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
   app.removeContentTypeParser('text/plain');
   // Many clients send `content-type: application/json` with no body on a bodiless POST such as cancel: treat an
-  // empty body as none, and parse everything else with Fastify's own (prototype-poisoning-safe) parser.
+  // empty body as none. The rest must be UTF-8 (a lenient decode turns different bytes into the same U+FFFD, so two
+  // inputs would share one job) and pass one cheap scan for depth and lone surrogates before Fastify's own
+  // (prototype-poisoning-safe) parser builds anything that later code walks recursively.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body.length === 0) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer; // parseAs: 'buffer'
+    if (raw.length === 0) {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done); // parseAs: 'string'
+    const text = decodeUtf8(raw);
+    if (text === undefined) {
+      done(new Errors.BadJson('it is not valid UTF-8'), undefined);
+      return;
+    }
+    const problem = jsonTextProblem(text);
+    if (problem !== undefined) {
+      done(new Errors.Validation(problem), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
   });
 
   await app.register(errorHandlerPlugin);

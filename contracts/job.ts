@@ -13,13 +13,25 @@ export const JobTypeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must start with a-z and hold only a-z, 0-9 and "-" (at most 63 characters)');
 
-/** The path to the first number that is not finite inside a parsed JSON value, if any. */
-function nonFinitePath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = nonFinitePath(item, [...path, Array.isArray(value) ? Number(key) : key]);
-    if (found) return found;
+/**
+ * The path to the first number that is not finite inside a parsed JSON value, if any. Iterative: the API bounds a
+ * body's depth before parsing, but other callers parse this schema too, and recursion is where depth hurts.
+ */
+function nonFinitePath(root: unknown): (string | number)[] | undefined {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return path;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    // Pushed in reverse, so the first bad number in document order is found first.
+    const entries: [string, unknown][] = Object.entries(value as Record<string, unknown>);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i]!;
+      stack.push({ value: item, path: [...path, Array.isArray(value) ? Number(key) : key] });
+    }
   }
   return undefined;
 }
