@@ -43,15 +43,41 @@ export interface AppDeps {
   /** Inputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Longest a client may take to send a whole request, headers and body, ms; a slower one is answered 408 and
+   * closed (a body trickled a byte at a time would otherwise hold a socket for ever). @defaultValue 60000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * A socket with no traffic either way for this long is closed, ms. It must exceed the longest `?wait` (300000):
+   * a waiting response sends nothing until the job ends. @defaultValue 330000
+   */
+  connectionTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open between requests, ms. @defaultValue 72000 */
+  keepAliveTimeoutMs?: number;
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
 }
 
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 330_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
+    requestTimeout,
+    connectionTimeout: deps.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      // Node enforces both timeouts on a timer of this period (30 s by default): check often enough that a slow
+      // request is closed within about 1.25 times its bound.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)),
+      headersTimeout: Math.min(requestTimeout, 60_000),
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
