@@ -6,8 +6,9 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { RunJobInput } from '../../contracts/run-job.js';
-import { jobIdFor } from '../../contracts/ids.js';
+import { randomUUID } from 'node:crypto';
+import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
+import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
@@ -48,6 +49,9 @@ export interface WaitOptions {
   /** Aborted when the client goes away: the wait stops at once. */
   signal?: AbortSignal;
 }
+
+/** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
+const START_OPTIONS = Symbol.for('__temporal_internal_client_workflow_start_options');
 
 /** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
 const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
@@ -100,13 +104,13 @@ export class JobService {
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
     const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
+    const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
     // The id comes from the whole input; the workflow gets a reference when the input is large.
     const input = this.blobs
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
-    const runId = await this.bounded(() =>
-      this.startRun({ jobId, type: job.type, input, policy: job.policy, ...webhook }),
-    );
+    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed };
+    const runId = await this.bounded(() => this.startOrRerun(args, job.dedup || job.idempotencyKey !== undefined));
     this.jobTypes?.noteSubmitted(job.type);
     if (runId === undefined || !wait.waitMs)
       return { created: runId !== undefined, view: await this.viewAfterWait(jobId, wait) };
@@ -115,10 +119,54 @@ export class JobService {
     return { created: true, view: (await this.bounded(() => this.viewOf(jobId, { known }))).view };
   }
 
+  /**
+   * Starts the job unless it exists: the id of the run this call started, if it did. A running or completed job is
+   * returned as it is; one that ended otherwise runs again, once however many identical submissions race. The job
+   * is described first, so that what a submission reruns is the run that had ended when it arrived: racers that
+   * saw the same run end share the one new run (`startRun`'s `rerunOf`), even when that one has failed again by
+   * the time the last of them reaches Temporal. A key reused with another input is a 409, whatever the job's state.
+   * @param mayExist false for an id that is new by construction (dedup off): no need to look first.
+   */
+  private async startOrRerun(args: RunJobInput, mayExist: boolean): Promise<string | undefined> {
+    const latest = mayExist ? await this.describeJob(args.jobId) : undefined;
+    if (latest === undefined) {
+      const started = await this.startRun(args);
+      if (started !== undefined) return started.runId;
+      // Another submission created it in between: answer with that one (or a 409 for another input).
+      assertSameSubmission(await describeOrNotFound(this.client.workflow.getHandle(args.jobId), args.jobId), args);
+      return undefined;
+    }
+    assertSameSubmission(latest, args);
+    if (latest.status.name === 'RUNNING' || latest.status.name === 'COMPLETED') return undefined;
+    const started = await this.startRun(args, latest.runId);
+    if (started === undefined) return undefined;
+    // Every racer got the same run: only the one whose token it carries started it (201; the others 200).
+    const run = this.client.workflow.getHandle(args.jobId, started.runId, { followRuns: false });
+    const memo = JobMemoSchema.safeParse((await run.describe()).memo ?? {});
+    return memo.success && memo.data.startToken === started.token ? started.runId : undefined;
+  }
+
+  /** The latest run of a job, or undefined when there is no job with this id. */
+  private async describeJob(jobId: string): Promise<WorkflowExecutionDescription | undefined> {
+    try {
+      return await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
+    } catch (err) {
+      if (err instanceof Errors.JobNotFound) return undefined;
+      throw err;
+    }
+  }
+
   /** The view of the job this submission would create or return, if that job exists; never creates. */
   async check(job: SubmitJob): Promise<JobView | null> {
+    const jobId = jobIdFor(job);
     try {
-      return (await this.bounded(() => this.viewOf(jobIdFor(job)))).view;
+      return await this.bounded(async () => {
+        if (job.idempotencyKey !== undefined) {
+          const description = await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
+          assertSameSubmission(description, { submissionHash: submissionHashOf(job) });
+        }
+        return (await this.viewOf(jobId)).view;
+      });
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return null;
       throw err;
@@ -159,31 +207,43 @@ export class JobService {
     return this.bounded(async () => {
       const { view, runId } = await this.viewOf(jobId);
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
-      const started = await this.startRun(await this.startArgsOf(jobId, runId));
-      // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
+      // Keyed on the run that ended: every racing retry (or resubmission) of it gets the one run the first started.
+      const started = await this.startRun(await this.startArgsOf(jobId, runId), runId);
+      // A run started otherwise is running: the job is not retryable now.
       if (started === undefined) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
-      return (await this.viewOf(jobId)).view;
+      return (await this.viewOf(jobId, { runId: started.runId })).view;
     });
   }
 
-  /** Starts a run of the job unless one is running or has completed; the id of the run it started, if it did. */
-  private async startRun(args: RunJobInput): Promise<string | undefined> {
+  /**
+   * Starts a run of the job unless one exists: the run started, or undefined. Without `rerunOf` any earlier run
+   * blocks it. With `rerunOf`, the id of the run that ended, a run that ended otherwise than COMPLETED may be
+   * followed by a new one, and every caller with the same `rerunOf` gets that same new run: Temporal answers a
+   * start whose request id matches the current run's with that run instead of starting another. Without it, a
+   * fast-failing job got one new run per racing caller, each seeing the run before closed already.
+   */
+  private async startRun(args: RunJobInput, rerunOf?: string): Promise<{ runId: string; token: string } | undefined> {
+    const token = randomUUID();
+    const options = {
+      workflowId: args.jobId,
+      taskQueue: this.controlTaskQueue,
+      args: [args] as [RunJobInput],
+      // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
+      workflowIdConflictPolicy: 'FAIL' as const,
+      // A completed run is the cache; anything that ended otherwise may run again, once per run that ended.
+      workflowIdReusePolicy: rerunOf ? ('ALLOW_DUPLICATE_FAILED_ONLY' as const) : ('REJECT_DUPLICATE' as const),
+      typedSearchAttributes: [
+        { key: JobTypeKey, value: args.type },
+        { key: JobStatusKey, value: 'IN_QUEUE' },
+      ],
+      priority: { priorityKey: args.policy.priority },
+      memo: { startToken: token, ...(args.submissionHash ? { submissionHash: args.submissionHash } : {}) },
+      // The TS client takes a request id only through this SDK-internal option (a Symbol.for key).
+      [START_OPTIONS]: { requestId: rerunOf ? `gpuflow-rerun-of-${rerunOf}` : token },
+    };
     try {
-      const handle = await this.client.workflow.start<typeof runJob>('runJob', {
-        workflowId: args.jobId,
-        taskQueue: this.controlTaskQueue,
-        args: [args],
-        // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
-        workflowIdConflictPolicy: 'FAIL',
-        // A completed run is the cache; anything that ended otherwise may run again.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [
-          { key: JobTypeKey, value: args.type },
-          { key: JobStatusKey, value: 'IN_QUEUE' },
-        ],
-        priority: { priorityKey: args.policy.priority },
-      });
-      return handle.firstExecutionRunId;
+      const handle = await this.client.workflow.start<typeof runJob>('runJob', options);
+      return { runId: handle.firstExecutionRunId, token };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
@@ -300,4 +360,13 @@ async function describeOrNotFound(handle: WorkflowHandle, jobId: string) {
   // Other workflows share the namespace (webhook deliveries, the job type catalog): they are not jobs.
   if (description.type !== 'runJob') throw new Errors.JobNotFound(jobId);
   return description;
+}
+
+/** A job started under an idempotency key for another type or input is a 409 (as Stripe answers). */
+function assertSameSubmission(description: WorkflowExecutionDescription, args: { submissionHash?: string }): void {
+  if (args.submissionHash === undefined) return;
+  const memo = JobMemoSchema.safeParse(description.memo ?? {});
+  const kept = memo.success ? memo.data.submissionHash : undefined;
+  // A job started before hashes were kept has none: nothing to compare.
+  if (kept !== undefined && kept !== args.submissionHash) throw new Errors.IdempotencyMismatch(description.workflowId);
 }
