@@ -5,6 +5,7 @@ import { fastifySSE } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -116,6 +117,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: deps.apiKeys?.length ? [{ bearer: [] }] : [],
     },
     transform: jsonSchemaTransform,
+    // Emits the schemas registered with an id (`.meta({ id })`) as components, where the routes' `$ref`s point.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });

@@ -8,6 +8,14 @@ export { ProgressSchema, type Progress } from '../protocol/heartbeat.js';
 const SECOND_MS = 1000;
 const DAY_MS = 86_400_000;
 
+/**
+ * Any JSON value. It is recursive, so the OpenAPI document can only describe it by reference: registered under an id,
+ * it is emitted once as `components.schemas.JsonValue` (unregistered, its references pointed at nothing).
+ */
+export const JsonValueSchema = z.json();
+// `add`, not `.meta()`: meta registers a copy, and the value's recursion would still point at the unregistered one.
+z.globalRegistry.add(JsonValueSchema, { id: 'JsonValue', description: 'Any JSON value' });
+
 /** A job type names a task queue (`jobs.<type>`) and starts every id of its jobs. */
 export const JobTypeSchema = z
   .string()
@@ -129,7 +137,7 @@ export const JobViewSchema = z.object({
   /** Attempts started so far (0 while the first one waits in the queue). */
   attempt: z.number().int(),
   progress: ProgressSchema.nullable(),
-  output: z.json().optional(),
+  output: JsonValueSchema.optional(),
   error: JobErrorViewSchema.optional(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
@@ -171,7 +179,7 @@ export type CheckResponse = z.output<typeof CheckResponseSchema>;
  * One chunk a streaming handler yielded, numbered from 1 in the order it reached the job. A retried attempt streams
  * again from its start: its chunks follow the earlier attempt's, told apart by `attempt`.
  */
-export const StreamChunkSchema = z.object({ seq: z.number().int(), attempt: z.number().int(), data: z.json() });
+export const StreamChunkSchema = z.object({ seq: z.number().int(), attempt: z.number().int(), data: JsonValueSchema });
 export type StreamChunk = z.output<typeof StreamChunkSchema>;
 
 /** `GET /v1/jobs/:id/stream?after=<seq>`: JSON polling instead of Server-Sent Events. */
