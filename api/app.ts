@@ -127,7 +127,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
   const { blobs, payloadThresholdBytes } = deps;
+  // Long waits end at once when the API closes (they answer the current view), so a shutdown takes moments.
+  const shutdown = new AbortController();
+  app.addHook('preClose', (done) => {
+    shutdown.abort();
+    done();
+  });
+  // Closing, the server ends only the connections idle at that moment: one busy with a wait would stay open once
+  // answered (keep-alive) and hold the shutdown until the client drops it.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (shutdown.signal.aborted) void reply.header('connection', 'close');
+    return payload;
+  });
   const jobs = new JobService({
+    shutdown: shutdown.signal,
     client,
     controlTaskQueue,
     temporalTimeoutMs,
@@ -140,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs) });
+  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs), shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ client, blobs, temporalTimeoutMs }) });
   return app;

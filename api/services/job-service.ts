@@ -41,6 +41,11 @@ export interface JobServiceOptions {
   blobs?: BlobStore;
   /** @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /**
+   * Aborted when the API shuts down: every `?wait` ends at once with the job's current view (a client may repeat a
+   * wait safely), instead of holding the shutdown for up to the longest wait (300 s).
+   */
+  shutdown?: AbortSignal;
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -79,6 +84,7 @@ export class JobService {
   private readonly payloadThresholdBytes: number;
   private readonly queueStates: JobQueueStates;
   private readonly completedRuns = new CompletedRunOutputs();
+  private readonly shutdown: AbortSignal | undefined;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -89,6 +95,7 @@ export class JobService {
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
+    this.shutdown = options.shutdown;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -270,8 +277,8 @@ export class JobService {
   }
 
   /**
-   * Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves; with
-   * the run's outcome when it ended.
+   * Resolves when the run ends (its result long-polls the server), the wait runs out, the client leaves or the API
+   * shuts down; with the run's outcome when it ended.
    */
   private async waitForRun(
     jobId: string,
@@ -282,7 +289,9 @@ export class JobService {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), waitMs);
     const leave = (): void => stop.abort();
-    signal?.addEventListener('abort', leave, { once: true });
+    const ends = [signal, this.shutdown].filter((end) => end !== undefined);
+    for (const end of ends) end.addEventListener('abort', leave, { once: true });
+    if (ends.some((end) => end.aborted)) stop.abort();
     try {
       const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
       return { runId, outcome: await this.client.withAbortSignal(stop.signal, () => this.endOf(run)) };
@@ -291,7 +300,7 @@ export class JobService {
       return undefined;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', leave);
+      for (const end of ends) end.removeEventListener('abort', leave);
     }
   }
 
