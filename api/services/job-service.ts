@@ -10,6 +10,7 @@ import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { externalizePayload, inputBlobKey } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
+import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
 import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
@@ -38,8 +39,8 @@ export interface JobServiceOptions {
   values?: WorkerValues;
 }
 
-/** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
-const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
+/** Statuses a job can be retried from: those a newer run may replace (a COMPLETED job is the cache). */
+const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
 
 /**
  * Jobs as the API changes them (submit, cancel, retry): Temporal workflows named by job id. Reads go to the read
