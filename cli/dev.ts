@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, type Env } from '../config/env.js';
@@ -82,14 +82,27 @@ export async function runDev(env: Env): Promise<void> {
   const jobModules = readdirSync(EXAMPLE_JOBS)
     .filter((file) => /\.(ts|js)$/.test(file))
     .map((file) => join(EXAMPLE_JOBS, file));
-  const childrenEnv = childEnv({
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-    GPUFLOW_DEV_CHILD: 'true',
-    GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
-    // The API and the worker share the directory blob store under it, whatever their working directory.
-    GPUFLOW_DATA_DIR: dataDir,
-  });
+  // The children talk to this dev server only: none of the user's Temporal settings (a Cloud profile, an API key,
+  // TLS) carry over, and a profile file of their own stands in for the user's default temporal.toml.
+  const devProfile = join(dataDir, 'temporal.toml');
+  writeFileSync(
+    devProfile,
+    `# Written by gpuflow dev for its processes (temporal --config-file ${devProfile} works too).\n` +
+      `[profile.default]\naddress = ${JSON.stringify(server.address)}\nnamespace = ${JSON.stringify(env.TEMPORAL_NAMESPACE)}\n`,
+  );
+  const inherited = (name: string): boolean => name.startsWith('TEMPORAL_') && name !== 'TEMPORAL_CLI_PATH';
+  const childrenEnv = childEnv(
+    {
+      TEMPORAL_CONFIG_FILE: devProfile,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+      GPUFLOW_DEV_CHILD: 'true',
+      GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
+      // The API and the worker share the directory blob store under it, whatever their working directory.
+      GPUFLOW_DATA_DIR: dataDir,
+    },
+    inherited,
+  );
   const specs: [string, string[]][] = [
     ['orchestrator', ['orchestrator']],
     ['worker', ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)]],
