@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { devChildrenEnv } from '../../cli/dev.js';
 import { EnvError, loadEnv } from '../../config/env.js';
 import { connectionOptions } from '../../config/temporal.js';
 
@@ -107,6 +108,30 @@ describe('Temporal connection settings (envconfig)', () => {
     expect(problemsOf({ TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'prod' })).toContain(
       "TEMPORAL_PROFILE: Profile 'prod' not found",
     );
+  });
+});
+
+describe('gpuflow dev', () => {
+  it("gives its children its own dev server, whatever Temporal settings the user's shell holds", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gpuflow-dev-env-'));
+    vi.stubEnv('TEMPORAL_CONFIG_FILE', configFile);
+    vi.stubEnv('TEMPORAL_PROFILE', 'cloud');
+    vi.stubEnv('TEMPORAL_API_KEY', 'users-cloud-key');
+    vi.stubEnv('TEMPORAL_TLS_CLIENT_CERT_PATH', '/home/me/cloud.pem');
+    vi.stubEnv('TEMPORAL_CLI_PATH', '/opt/temporal');
+    try {
+      const children = devChildrenEnv(loadEnv({}), '127.0.0.1:17233', dataDir);
+      expect(children).toMatchObject({ TEMPORAL_CLI_PATH: '/opt/temporal', GPUFLOW_DEV_CHILD: 'true' });
+      expect(Object.keys(children).filter((name) => /^TEMPORAL_(API_KEY|PROFILE|TLS)/.test(name))).toEqual([]);
+      const seen = loadEnv(
+        Object.fromEntries(Object.entries(children).filter(([name]) => name.startsWith('TEMPORAL_'))),
+      );
+      expect(seen.temporal).toEqual({ address: '127.0.0.1:17233', namespace: 'default' });
+      // Its profile file alone says the same: a process that gets only TEMPORAL_CONFIG_FILE connects there too.
+      expect(loadEnv({ TEMPORAL_CONFIG_FILE: children.TEMPORAL_CONFIG_FILE! }).temporal).toEqual(seen.temporal);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
