@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
-import { isTemporalConfigVariable, resolveTemporalConnection, type TemporalConnection } from './temporal.js';
+import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export const API_ROLES = ['submit', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -161,12 +161,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = EnvSchema.superRefine(s3ConfigProblems).safeParse(present);
   // The Temporal variables go to envconfig explicitly: it must not read process.env behind this module's back.
-  const temporal = resolveTemporalConnection(
-    Object.fromEntries(Object.entries(present).filter(([name]) => isTemporalConfigVariable(name))) as Record<
-      string,
-      string
-    >,
-  );
+  const temporal = resolveTemporalConnection(present as Record<string, string>);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
     ...(temporal.ok ? [] : temporal.problems),
