@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { fastifySSE } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
@@ -26,6 +26,7 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
+import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
 
@@ -58,6 +59,8 @@ export interface AppDeps {
   keepAliveTimeoutMs?: number;
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
+  /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -80,6 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       headersTimeout: Math.min(requestTimeout, 60_000),
     },
   }).withTypeProvider<ZodTypeProvider>();
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  // First, so that its hooks see every route, whatever registers it and wherever it is mounted.
+  await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
@@ -121,7 +127,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
 
   const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
   const { client, temporalTimeoutMs } = deps;
@@ -139,9 +144,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (shutdown.signal.aborted) void reply.header('connection', 'close');
     return payload;
   });
+  // One for the whole app: a malformed value a worker produced is reported once per job and field.
+  const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
   const jobs = new JobService({
     shutdown: shutdown.signal,
     client,
+    values,
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
@@ -149,12 +157,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     blobs,
     payloadThresholdBytes,
   });
-  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
+  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes, values });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs), shutdown: shutdown.signal });
+  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader), shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
-  await app.register(artifactRoutes, { artifacts: new ArtifactService({ client, blobs, temporalTimeoutMs }) });
+  await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
   return app;
 }

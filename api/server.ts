@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Env } from '../config/env.js';
+import { connectionOptions } from '../config/temporal.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
 
@@ -14,7 +15,7 @@ export async function runApiServer(env: Env): Promise<void> {
         'or listen on 127.0.0.1',
     );
   }
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(connectionOptions(env.temporal));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const app = await buildApp({
     client,

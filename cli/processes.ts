@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
+import { connectionOptions } from '../config/temporal.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
@@ -14,7 +15,7 @@ import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 export async function runOrchestrator(env: Env): Promise<void> {
   installWorkerRuntime(env);
   const workflowBundle = await bundleWorkflows();
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
   try {
     try {
       const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
@@ -49,7 +50,7 @@ export async function runJobWorkerProcess(
 ): Promise<void> {
   installWorkerRuntime(env);
   const jobs = await loadJobModules(options.modules);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
   try {
     const worker = await createJobWorker({
       connection,

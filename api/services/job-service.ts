@@ -1,27 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
-  type WorkflowHandle,
 } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
 import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
-import { JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../protocol/task-queues.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
 import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
+import { externalizePayload, inputBlobKey } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
-import { JobQueueStates } from '../../jobs/job-queues.js';
-import { buildJobView, type JobOutcome } from '../../jobs/job-view.js';
+import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
+import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
+import type { WorkerValues } from '../../jobs/worker-values.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
-import { CompletedRunOutputs } from '../../jobs/run-outcomes.js';
+
+export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -41,6 +41,8 @@ export interface JobServiceOptions {
   blobs?: BlobStore;
   /** @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /** How worker-produced values are read and their misfits reported. */
+  values?: WorkerValues;
   /**
    * Aborted when the API shuts down: every `?wait` ends at once with the job's current view (a client may repeat a
    * wait safely), instead of holding the shutdown for up to the longest wait (300 s).
@@ -48,32 +50,24 @@ export interface JobServiceOptions {
   shutdown?: AbortSignal;
 }
 
-/** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
-export interface WaitOptions {
-  waitMs?: number;
-  /** Aborted when the client goes away: the wait stops at once. */
-  signal?: AbortSignal;
-}
-
 /** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
 const START_OPTIONS = Symbol.for('__temporal_internal_client_workflow_start_options');
 
-/** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
-const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
-
-/** A run's outcome already known to the caller: a view of that run need not fetch it again. */
-interface KnownOutcome {
+/** The run a new one follows: the job's latest, which ended otherwise than COMPLETED. */
+interface EndedRun {
   runId: string;
-  outcome: JobOutcome;
+  status: JobStatus;
 }
 
-/** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
-export interface RunView {
-  view: JobView;
-  runId: string;
-}
+type Started = { runId: string } | { existing: RunView };
 
-/** Jobs as the API sees them: Temporal workflows named by job id. Holds no state of its own. */
+/** Statuses a job can be retried from: those a newer run may replace (a COMPLETED job is the cache). */
+const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
+
+/**
+ * Jobs as the API changes them (submit, cancel, retry): Temporal workflows named by job id. Reads go to the read
+ * model (`jobs/`, {@link JobReader}). Holds no state of its own.
+ */
 export class JobService {
   private readonly client: Client;
   private readonly controlTaskQueue: string;
@@ -82,13 +76,19 @@ export class JobService {
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
   private readonly payloadThresholdBytes: number;
-  private readonly queueStates: JobQueueStates;
-  private readonly completedRuns = new CompletedRunOutputs();
+  /** The read model every view of a job comes from. */
+  readonly reader: JobReader;
   private readonly shutdown: AbortSignal | undefined;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
-    this.queueStates = new JobQueueStates(options.client);
+    this.reader = new JobReader({
+      client: options.client,
+      blobs: options.blobs,
+      values: options.values,
+      temporalTimeoutMs: options.temporalTimeoutMs,
+      notFound: (jobId) => new Errors.JobNotFound(jobId),
+    });
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
@@ -96,6 +96,12 @@ export class JobService {
     this.blobs = options.blobs;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
     this.shutdown = options.shutdown;
+  }
+
+  /** A wait that also ends when the API shuts down. */
+  private untilShutdown(wait: WaitOptions): WaitOptions {
+    if (!this.shutdown || !wait.waitMs) return wait;
+    return { ...wait, signal: wait.signal ? AbortSignal.any([wait.signal, this.shutdown]) : this.shutdown };
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -106,74 +112,91 @@ export class JobService {
    * Starts the job's workflow unless one with its id exists. A running or completed job is returned as it is
    * (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
    */
-  async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+  async submit(job: SubmitJob, waitOptions: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+    const wait = this.untilShutdown(waitOptions);
     const jobId = jobIdFor(job);
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
     const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
-    const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
     // The id comes from the whole input; the workflow gets a reference when the input is large.
     const input = this.blobs
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
+    const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
     const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed };
-    const runId = await this.bounded(() => this.startOrRerun(args, job.dedup || job.idempotencyKey !== undefined));
+    const started = await this.bounded(async (): Promise<Started> => {
+      // Look first (unless the id is new by construction): what a submission reruns is then the run that had
+      // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.
+      const existing = job.dedup || keyed.submissionHash ? await this.existing(jobId) : undefined;
+      if (existing) return this.rerunOrExisting(args, existing);
+      const started = await this.startRun(args);
+      if (started !== undefined) return { runId: started.runId };
+      // Another submission created it in between.
+      return this.rerunOrExisting(args, await this.reader.viewOf(jobId));
+    });
     this.jobTypes?.noteSubmitted(job.type);
-    if (runId === undefined || !wait.waitMs)
-      return { created: runId !== undefined, view: await this.viewAfterWait(jobId, wait) };
+    if ('existing' in started) {
+      const { view, runId } = started.existing;
+      if (!wait.waitMs || isTerminal(view.status)) return { created: false, view };
+      const known = await this.reader.waitForRun(jobId, runId, wait.waitMs, wait.signal);
+      return { created: false, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
+    }
+    if (!wait.waitMs) return { created: true, view: (await this.reader.current(jobId)).view };
     // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
-    const known = await this.waitForRun(jobId, runId, wait.waitMs, wait.signal);
-    return { created: true, view: (await this.bounded(() => this.viewOf(jobId, { known }))).view };
+    const known = await this.reader.waitForRun(jobId, started.runId, wait.waitMs, wait.signal);
+    return { created: true, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
   }
 
   /**
-   * Starts the job unless it exists: the id of the run this call started, if it did. A running or completed job is
-   * returned as it is; one that ended otherwise runs again, once however many identical submissions race. The job
-   * is described first, so that what a submission reruns is the run that had ended when it arrived: racers that
-   * saw the same run end share the one new run (`startRun`'s `rerunOf`), even when that one has failed again by
-   * the time the last of them reaches Temporal. A key reused with another input is a 409, whatever the job's state.
-   * @param mayExist false for an id that is new by construction (dedup off): no need to look first.
+   * The job exists: a job queued, running or completed is the answer; one that ended otherwise runs again, the new
+   * run saying which status it replaces (listings and counts then leave the old run out). A key reused with another
+   * type or input is a 409, whatever the job's state.
    */
-  private async startOrRerun(args: RunJobInput, mayExist: boolean): Promise<string | undefined> {
-    const latest = mayExist ? await this.describeJob(args.jobId) : undefined;
-    if (latest === undefined) {
-      const started = await this.startRun(args);
-      if (started !== undefined) return started.runId;
-      // Another submission created it in between: answer with that one (or a 409 for another input).
-      assertSameSubmission(await describeOrNotFound(this.client.workflow.getHandle(args.jobId), args.jobId), args);
-      return undefined;
-    }
-    assertSameSubmission(latest, args);
-    if (latest.status.name === 'RUNNING' || latest.status.name === 'COMPLETED') return undefined;
-    const started = await this.startRun(args, latest.runId);
-    if (started === undefined) return undefined;
+  private async rerunOrExisting(args: RunJobInput, existing: RunView): Promise<Started> {
+    if (args.submissionHash !== undefined) await this.assertSameSubmission(args.jobId, existing.runId, args);
+    if (!RETRYABLE_STATUSES.has(existing.view.status)) return { existing };
+    const started = await this.startRun(args, { runId: existing.runId, status: existing.view.status });
+    // A run started otherwise is running (a late racer of an older run): that run is the answer.
+    if (started === undefined) return { existing: await this.reader.viewOf(args.jobId) };
     // Every racer got the same run: only the one whose token it carries started it (201; the others 200).
     const run = this.client.workflow.getHandle(args.jobId, started.runId, { followRuns: false });
-    const memo = JobMemoSchema.safeParse((await run.describe()).memo ?? {});
-    return memo.success && memo.data.startToken === started.token ? started.runId : undefined;
+    const memo = JobMemoSchema.safeParse((await this.reader.describe(run, args.jobId)).memo ?? {});
+    if (memo.success && memo.data.startToken === started.token) return { runId: started.runId };
+    return { existing: await this.reader.viewOf(args.jobId, { runId: started.runId }) };
   }
 
-  /** The latest run of a job, or undefined when there is no job with this id. */
-  private async describeJob(jobId: string): Promise<WorkflowExecutionDescription | undefined> {
+  /** The job's view, or undefined when there is no job with this id. */
+  private async existing(jobId: string): Promise<RunView | undefined> {
     try {
-      return await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
+      return await this.reader.viewOf(jobId);
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return undefined;
       throw err;
     }
   }
 
+  /** A job started under an idempotency key for another type or input is a 409 (as Stripe answers). */
+  private async assertSameSubmission(jobId: string, runId: string, args: { submissionHash?: string }): Promise<void> {
+    if (args.submissionHash === undefined) return;
+    const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
+    const description: WorkflowExecutionDescription = await this.reader.describe(run, jobId);
+    const memo = JobMemoSchema.safeParse(description.memo ?? {});
+    const kept = memo.success ? memo.data.submissionHash : undefined;
+    // A job started before hashes were kept has none: nothing to compare.
+    if (kept !== undefined && kept !== args.submissionHash) throw new Errors.IdempotencyMismatch(jobId);
+  }
+
   /** The view of the job this submission would create or return, if that job exists; never creates. */
   async check(job: SubmitJob): Promise<JobView | null> {
     const jobId = jobIdFor(job);
     try {
-      return await this.bounded(async () => {
-        if (job.idempotencyKey !== undefined) {
-          const description = await describeOrNotFound(this.client.workflow.getHandle(jobId), jobId);
-          assertSameSubmission(description, { submissionHash: submissionHashOf(job) });
-        }
-        return (await this.viewOf(jobId)).view;
-      });
+      const current = await this.reader.current(jobId);
+      if (job.idempotencyKey !== undefined) {
+        await this.reader.bounded(() =>
+          this.assertSameSubmission(jobId, current.runId, { submissionHash: submissionHashOf(job) }),
+        );
+      }
+      return current.view;
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return null;
       throw err;
@@ -182,7 +205,7 @@ export class JobService {
 
   /** The job's view; with `waitMs`, once the job has ended or the wait has run out, whichever comes first. */
   get(jobId: string, wait: WaitOptions = {}): Promise<JobView> {
-    return this.viewAfterWait(jobId, wait);
+    return this.reader.get(jobId, this.untilShutdown(wait));
   }
 
   /**
@@ -193,7 +216,7 @@ export class JobService {
   cancel(jobId: string): Promise<JobView> {
     return this.bounded(async () => {
       const handle = this.client.workflow.getHandle(jobId);
-      const description = await describeOrNotFound(handle, jobId);
+      const description = await this.reader.describe(handle, jobId);
       if (description.status.name === 'RUNNING') {
         try {
           await handle.cancel();
@@ -202,7 +225,7 @@ export class JobService {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
       }
-      return (await this.viewOf(jobId)).view;
+      return (await this.reader.viewOf(jobId)).view;
     });
   }
 
@@ -212,24 +235,26 @@ export class JobService {
    */
   retry(jobId: string): Promise<JobView> {
     return this.bounded(async () => {
-      const { view, runId } = await this.viewOf(jobId);
+      const { view, runId } = await this.reader.viewOf(jobId);
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
       // Keyed on the run that ended: every racing retry (or resubmission) of it gets the one run the first started.
-      const started = await this.startRun(await this.startArgsOf(jobId, runId), runId);
-      // A run started otherwise is running: the job is not retryable now.
-      if (started === undefined) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
-      return (await this.viewOf(jobId, { runId: started.runId })).view;
+      const started = await this.startRun(await this.startArgsOf(jobId, runId), { runId, status: view.status });
+      // A run started otherwise is running (a late racer of an older run): the job is not retryable now.
+      if (started === undefined) {
+        throw new Errors.JobNotRetryable(jobId, (await this.reader.viewOf(jobId)).view.status);
+      }
+      return (await this.reader.viewOf(jobId, { runId: started.runId })).view;
     });
   }
 
   /**
-   * Starts a run of the job unless one exists: the run started, or undefined. Without `rerunOf` any earlier run
-   * blocks it. With `rerunOf`, the id of the run that ended, a run that ended otherwise than COMPLETED may be
-   * followed by a new one, and every caller with the same `rerunOf` gets that same new run: Temporal answers a
-   * start whose request id matches the current run's with that run instead of starting another. Without it, a
+   * Starts a run of the job: the run it started, or undefined when one blocks it. Without `after`, only when no run
+   * has ever had this id. With `after` (the job's latest run, which ended otherwise than COMPLETED), unless one is
+   * running or has completed since; and every caller with the same `after` gets that same new run: Temporal answers
+   * a start whose request id matches the current run's with that run instead of starting another. Without it, a
    * fast-failing job got one new run per racing caller, each seeing the run before closed already.
    */
-  private async startRun(args: RunJobInput, rerunOf?: string): Promise<{ runId: string; token: string } | undefined> {
+  private async startRun(args: RunJobInput, after?: EndedRun): Promise<{ runId: string; token: string } | undefined> {
     const token = randomUUID();
     const options = {
       workflowId: args.jobId,
@@ -237,16 +262,18 @@ export class JobService {
       args: [args] as [RunJobInput],
       // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
       workflowIdConflictPolicy: 'FAIL' as const,
-      // A completed run is the cache; anything that ended otherwise may run again, once per run that ended.
-      workflowIdReusePolicy: rerunOf ? ('ALLOW_DUPLICATE_FAILED_ONLY' as const) : ('REJECT_DUPLICATE' as const),
+      // A completed run is the cache; anything that ended otherwise may run again, saying what it replaces.
+      workflowIdReusePolicy:
+        after === undefined ? ('REJECT_DUPLICATE' as const) : ('ALLOW_DUPLICATE_FAILED_ONLY' as const),
       typedSearchAttributes: [
         { key: JobTypeKey, value: args.type },
         { key: JobStatusKey, value: 'IN_QUEUE' },
+        ...(after === undefined ? [] : [{ key: JobReplacesKey, value: after.status }]),
       ],
       priority: { priorityKey: args.policy.priority },
       memo: { startToken: token, ...(args.submissionHash ? { submissionHash: args.submissionHash } : {}) },
       // The TS client takes a request id only through this SDK-internal option (a Symbol.for key).
-      [START_OPTIONS]: { requestId: rerunOf ? `gpuflow-rerun-of-${rerunOf}` : token },
+      [START_OPTIONS]: { requestId: after ? `gpuflow-rerun-of-${after.runId}` : token },
     };
     try {
       const handle = await this.client.workflow.start<typeof runJob>('runJob', options);
@@ -269,113 +296,8 @@ export class JobService {
     return this.client.options.loadedDataConverter.payloadConverter.fromPayload<RunJobInput>(payload);
   }
 
-  private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
-    const first = await this.bounded(() => this.viewOf(jobId));
-    if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
-    const known = await this.waitForRun(jobId, first.runId, waitMs, signal);
-    return (await this.bounded(() => this.viewOf(jobId, { known }))).view;
-  }
-
-  /**
-   * Resolves when the run ends (its result long-polls the server), the wait runs out, the client leaves or the API
-   * shuts down; with the run's outcome when it ended.
-   */
-  private async waitForRun(
-    jobId: string,
-    runId: string,
-    waitMs: number,
-    signal?: AbortSignal,
-  ): Promise<KnownOutcome | undefined> {
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), waitMs);
-    const leave = (): void => stop.abort();
-    const ends = [signal, this.shutdown].filter((end) => end !== undefined);
-    for (const end of ends) end.addEventListener('abort', leave, { once: true });
-    if (ends.some((end) => end.aborted)) stop.abort();
-    try {
-      const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
-      return { runId, outcome: await this.client.withAbortSignal(stop.signal, () => this.endOf(run)) };
-    } catch {
-      // The wait ran out or the client left: the view tells the rest.
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-      for (const end of ends) end.removeEventListener('abort', leave);
-    }
-  }
-
   /** The job's view and the run it describes (the run a stream of its chunks reads). */
   current(jobId: string): Promise<RunView> {
-    return this.bounded(() => this.viewOf(jobId));
+    return this.reader.current(jobId);
   }
-
-  /** The view of one run of a job: the run that ended, even if a newer one has started since (webhooks). */
-  async viewOfRun(jobId: string, runId: string): Promise<JobView> {
-    return (await this.viewOf(jobId, { runId })).view;
-  }
-
-  /**
-   * The view of the job's latest run, or of the run given; `known` is the outcome a wait has just seen, which
-   * spares fetching it again.
-   */
-  private async viewOf(
-    jobId: string,
-    { runId, known }: { runId?: string; known?: KnownOutcome } = {},
-  ): Promise<RunView> {
-    const handle = this.client.workflow.getHandle(jobId, runId, runId ? { followRuns: false } : undefined);
-    const description = await describeOrNotFound(handle, jobId);
-    const outcome =
-      known?.runId === description.runId && description.status.name !== 'RUNNING'
-        ? known.outcome
-        : await this.outcomeOf(description);
-    if (description.status.name === 'COMPLETED') this.completedRuns.remember(description.runId, outcome);
-    const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
-    // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
-    if (view.status === 'IN_QUEUE') {
-      const queue = await this.queueStates.of(view.type);
-      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
-    }
-    return { view, runId: description.runId };
-  }
-
-  /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
-  private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
-    if (description.status.name === 'RUNNING') return { kind: 'running' };
-    return (
-      this.completedRuns.get(description.runId) ??
-      this.endOf(this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false }))
-    );
-  }
-
-  /** How a closed run ended (its result long-polls until it has): the output, large ones read back from the store. */
-  private async endOf(run: WorkflowHandle): Promise<JobOutcome> {
-    try {
-      return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
-      throw err;
-    }
-  }
-}
-
-async function describeOrNotFound(handle: WorkflowHandle, jobId: string) {
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new Errors.JobNotFound(jobId);
-    throw err;
-  }
-  // Other workflows share the namespace (webhook deliveries, the job type catalog): they are not jobs.
-  if (description.type !== 'runJob') throw new Errors.JobNotFound(jobId);
-  return description;
-}
-
-/** A job started under an idempotency key for another type or input is a 409 (as Stripe answers). */
-function assertSameSubmission(description: WorkflowExecutionDescription, args: { submissionHash?: string }): void {
-  if (args.submissionHash === undefined) return;
-  const memo = JobMemoSchema.safeParse(description.memo ?? {});
-  const kept = memo.success ? memo.data.submissionHash : undefined;
-  // A job started before hashes were kept has none: nothing to compare.
-  if (kept !== undefined && kept !== args.submissionHash) throw new Errors.IdempotencyMismatch(description.workflowId);
 }
