@@ -11,6 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
+import { codecRoutes } from './routes/codec.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
+  codecCorsOrigins?: readonly string[];
 }
 
 /** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
@@ -98,6 +101,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs) });
   await app.register(adminRoutes, { admin });
+  await app.register(codecRoutes, {
+    codecs: deps.client.options.loadedDataConverter.payloadCodecs,
+    corsOrigins: deps.codecCorsOrigins ?? [],
+  });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ client, blobs, temporalTimeoutMs }) });
   return app;
 }

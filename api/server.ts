@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import type { Env } from '../config/env.js';
+import { encryptionKeysOf, type Env } from '../config/env.js';
+import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
 
@@ -15,7 +16,8 @@ export async function runApiServer(env: Env): Promise<void> {
     );
   }
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({
     client,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -26,6 +28,7 @@ export async function runApiServer(env: Env): Promise<void> {
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
+    codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

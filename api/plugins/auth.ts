@@ -27,6 +27,8 @@ export const authPlugin = fp(
       // Unknown routes (no routeOptions.url) answer 404 either way.
       const route = request.routeOptions.url;
       if (keys.length === 0 || route === undefined || !route.startsWith('/v1/')) return;
+      // A CORS preflight never carries credentials (the codec endpoint's, for the Temporal UI); it reads nothing.
+      if (request.method === 'OPTIONS') return;
       const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
       const presented = match?.[1] ? digest(match[1]) : undefined;
       const found = presented && keys.find((key) => timingSafeEqual(key.digest, presented));

@@ -4,6 +4,7 @@ import { artifactKey, type Artifact } from '../../protocol/blobs.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { Errors } from '../errors.js';
 import { artifactsOf, heartbeatOf } from '../../jobs/job-view.js';
+import { withDecodedHeartbeats } from '../../jobs/stored-payloads.js';
 
 export interface ArtifactServiceOptions {
   client: Client;
@@ -23,13 +24,14 @@ export class ArtifactService {
    */
   async open(jobId: string, name: string): Promise<Artifact & { stream: Readable }> {
     const { client } = this.options;
-    const description = await client
+    const described = await client
       .withDeadline(Date.now() + (this.options.temporalTimeoutMs ?? 5000), () =>
         client.workflow.getHandle(jobId).describe(),
       )
       .catch((err: unknown) => {
         throw err instanceof WorkflowNotFoundError ? new Errors.JobNotFound(jobId) : err;
       });
+    const description = await withDecodedHeartbeats(described, client.options.loadedDataConverter);
     const artifact = artifactsOf(
       description,
       heartbeatOf(description, client.options.loadedDataConverter.payloadConverter),

@@ -21,6 +21,7 @@ import { JobQueueStates } from '../../jobs/job-queues.js';
 import { buildJobView, type JobOutcome } from '../../jobs/job-view.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 import { CompletedRunOutputs } from '../../jobs/run-outcomes.js';
+import { fromStoredPayload, withDecodedHeartbeats } from '../../jobs/stored-payloads.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -199,7 +200,7 @@ export class JobService {
     });
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`job ${jobId} run ${runId}: no start event in its history`);
-    return this.client.options.loadedDataConverter.payloadConverter.fromPayload<RunJobInput>(payload);
+    return fromStoredPayload<RunJobInput>(this.client.options.loadedDataConverter, payload);
   }
 
   private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
@@ -254,7 +255,10 @@ export class JobService {
     { runId, known }: { runId?: string; known?: KnownOutcome } = {},
   ): Promise<RunView> {
     const handle = this.client.workflow.getHandle(jobId, runId, runId ? { followRuns: false } : undefined);
-    const description = await describeOrNotFound(handle, jobId);
+    const description = await withDecodedHeartbeats(
+      await describeOrNotFound(handle, jobId),
+      this.client.options.loadedDataConverter,
+    );
     const outcome =
       known?.runId === description.runId && description.status.name !== 'RUNNING'
         ? known.outcome

@@ -4,6 +4,7 @@ import type { StreamBatch } from '../../protocol/stream.js';
 import type { JobView, StreamChunk } from '../../contracts/job.js';
 import { streamChunksSignal } from '../../protocol/signals.js';
 import { isTerminal } from '../../contracts/status.js';
+import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import type { JobService, RunView } from './job-service.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
@@ -57,7 +58,7 @@ class ChunkReader {
       });
       this.token = page.nextPageToken?.length ? page.nextPageToken : undefined;
       const events = page.history?.events ?? [];
-      for (const event of events) chunks.push(...this.chunksOf(event));
+      for (const event of events) chunks.push(...(await this.chunksOf(event)));
       // A long poll answers once per change; without waiting, page until the end of the history so far (a running
       // workflow's last page still carries a token, for the next long poll).
       if (wait || events.length === 0) break;
@@ -65,12 +66,12 @@ class ChunkReader {
     return chunks;
   }
 
-  private chunksOf(event: HistoryEvent): StreamChunk[] {
+  private async chunksOf(event: HistoryEvent): Promise<StreamChunk[]> {
     if (event.eventType != null && CLOSE_EVENTS.has(event.eventType)) this.closed = true;
     const signaled = event.workflowExecutionSignaledEventAttributes;
     const payload = signaled?.input?.payloads?.[0];
     if (signaled?.signalName !== streamChunksSignal.name || !payload) return [];
-    const batch = this.client.options.loadedDataConverter.payloadConverter.fromPayload<StreamBatch>(payload);
+    const batch = await fromStoredPayload<StreamBatch>(this.client.options.loadedDataConverter, payload);
     return batch.chunks.map((data) => ({
       seq: (this.seq += 1),
       attempt: batch.attempt,
