@@ -170,6 +170,71 @@ describe('durability probe', () => {
     }
   };
 
+  /** The API as its own process, killed with `signal` while clients submit and wait, then started again. */
+  const apiFault = async (scenario: string, name: string, signal: NodeJS.Signals) => {
+    const { type, runsDir, job } = await counted(scenario);
+    // The API process schedules on the default control queue: this stack's orchestrator serves it.
+    const stack = await startStack({ controlTaskQueue: 'gpuflow-control' });
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const startApi = async () => {
+      const api = runGpuflow(['api'], { TEMPORAL_ADDRESS: inject('temporalAddress'), GPUFLOW_API_PORT: String(port) });
+      processes.push(api);
+      await api.waitForLine(/Server listening/);
+      return api;
+    };
+    /** A client that retries whatever did not get an answer (the connection refused or reset, a 5xx). */
+    const call = async (path: string, body?: object): Promise<JobView> => {
+      for (;;) {
+        try {
+          const response = await fetch(`${base}${path}`, {
+            method: body ? 'POST' : 'GET',
+            ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+          });
+          if (response.ok) return (await response.json()) as JobView;
+          if (response.status < 500) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+        } catch (err) {
+          if (err instanceof Error && / answered /.test(err.message)) throw err;
+        }
+        await sleepMs(200);
+      }
+    };
+    try {
+      await stack.startJobWorker({ jobs: [job], capacity: JOBS });
+      let api = await startApi();
+      let submitted = 0;
+      const clients = Array.from({ length: JOBS }, async (_, n) => {
+        await sleepMs(n * 100);
+        // The key makes a retried submission safe: it answers with the job the lost answer was about.
+        const view = await call('/v1/jobs', {
+          type,
+          idempotencyKey: `${scenario}-${suffix}-${n}`,
+          input: { n, ms: JOB_MS },
+        });
+        submitted += 1;
+        let status = view.status;
+        while (!['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].includes(status)) {
+          status = (await call(`/v1/jobs/${view.id}?wait=2000`)).status;
+        }
+        return [view.id, status] as const;
+      });
+      const deadline = Date.now() + SETTLE_MS;
+      while (submitted < JOBS / 2 && Date.now() < deadline) await sleepMs(20);
+      api.child.kill(signal);
+      await api.exited;
+      api = await startApi();
+      const statuses = new Map(await Promise.all(clients));
+      record(probeRow(name, statuses, runsDir, JOBS));
+      api.child.kill('SIGTERM');
+      await api.exited;
+    } finally {
+      await stack.stop();
+    }
+  };
+
+  it('an API SIGTERM', () => apiFault('api-sigterm', 'API SIGTERM', 'SIGTERM'), SETTLE_MS * 2);
+  it('an API SIGKILL', () => apiFault('api-sigkill', 'API SIGKILL', 'SIGKILL'), SETTLE_MS * 2);
+
   it('a Temporal restart', () => serverFault('restart', 'Temporal restart', 1000), SETTLE_MS * 2);
 
   // Longer than the SDK's ~10 s of retrying a completion: handlers finish while nobody can hear of it.
