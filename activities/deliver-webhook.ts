@@ -19,7 +19,7 @@ import { forbiddenAddress, hostOf, parseAllowList, webhookUrlProblem } from '../
 export interface WebhookActivityDeps {
   /** Waits for a job's run to close. */
   client: Client;
-  /** The view of one run of a job, exactly as `GET /v1/jobs/:id` shows it (the API's view builder). */
+  /** The view of one run of a job, exactly as `GET /v1/jobs/:id` shows it (the read model's `JobReader.viewOfRun`). */
   viewOf(jobId: string, runId: string): Promise<JobView>;
   /** `whsec_<base64>` (GPUFLOW_WEBHOOK_SECRET). Without it every delivery fails at once, unretried. */
   secret?: string;

@@ -24,6 +24,7 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
+import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
 
@@ -86,8 +87,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
   const { blobs, payloadThresholdBytes } = deps;
+  // One for the whole app: a malformed value a worker produced is reported once per job and field.
+  const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
   const jobs = new JobService({
     client,
+    values,
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
@@ -95,16 +99,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     blobs,
     payloadThresholdBytes,
   });
-  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes });
+  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes, values });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs) });
+  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader) });
   await app.register(adminRoutes, { admin });
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],
   });
-  await app.register(artifactRoutes, { artifacts: new ArtifactService({ client, blobs, temporalTimeoutMs }) });
+  await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
   return app;
 }

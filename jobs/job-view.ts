@@ -3,18 +3,28 @@ import type { PayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import type { JobMemo } from '../contracts/run-job.js';
-import { TIMEOUT_FAILURE_TYPES, type JobFailureDetails } from '../protocol/failures.js';
 import type { HeartbeatDetails } from '../protocol/heartbeat.js';
 import { artifactViews, type Artifact } from '../protocol/blobs.js';
 import type { JobErrorView, JobView, Progress } from '../contracts/job.js';
-import { JobTypeKey } from '../protocol/search-attributes.js';
+import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
+import { jobStatusOf } from './job-status.js';
+import { WorkerValues } from './worker-values.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const { PendingActivityState } = proto.temporal.api.enums.v1;
 
-/** How a job's run ended, read from its workflow's result or failure. */
+/**
+ * How a job's run ended, read from its workflow's result or failure; `closed`: ended otherwise than completed, its
+ * result not read because the memo and the description tell all the view needs (a FAILED job's error is in its memo).
+ */
 export type JobOutcome =
-  { kind: 'running' } | { kind: 'completed'; output: unknown } | { kind: 'failed'; failure: unknown };
+  | { kind: 'running' }
+  | { kind: 'completed'; output: unknown }
+  | { kind: 'failed'; failure: unknown }
+  | { kind: 'closed' };
+
+/** Used when the caller passes none: reports go to the console. */
+const defaultValues = new WorkerValues();
 
 /**
  * History before the activity is scheduled: WorkflowExecutionStarted, WorkflowTaskScheduled, WorkflowTaskStarted,
@@ -33,10 +43,11 @@ export function buildJobView(
   description: WorkflowExecutionDescription,
   outcome: JobOutcome,
   payloads: PayloadConverter,
+  values: WorkerValues = defaultValues,
 ): JobView {
-  const memo = (description.memo ?? {}) as JobMemo;
+  const memo = values.memo(description.workflowId, description.memo);
   const pending = description.raw.pendingActivities?.[0];
-  const details = heartbeatOf(description, payloads);
+  const details = heartbeatOf(description, payloads, values);
   const base = {
     id: description.workflowId,
     type: description.typedSearchAttributes.get(JobTypeKey) ?? description.workflowId.replace(/-[^-]+$/, ''),
@@ -48,16 +59,17 @@ export function buildJobView(
     workerId: memo.workerId ?? null,
     delayTimeMs: delayOf(memo),
     executionTimeMs: null as number | null,
-    artifacts: artifactViews(description.workflowId, artifactsOf(description, details)),
+    artifacts: artifactViews(description.workflowId, artifactsOf(description, details, values)),
   };
+  const jobStatus = description.typedSearchAttributes.get(JobStatusKey);
 
-  if (outcome.kind === 'running') {
+  if (description.status.name === 'RUNNING') {
     // No pending activity: either the first workflow task has not scheduled it yet (history: started, task
     // scheduled, task started), or its last attempt has ended and the workflow is closing, which may take a while
-    // if the orchestrator is down. A finished job must not read as queued again.
+    // if the orchestrator is down.
     if (!pending) {
       const scheduled = memo.startedAt !== undefined || description.historyLength > UNSCHEDULED_HISTORY_LENGTH;
-      return { ...base, status: scheduled ? 'IN_PROGRESS' : 'IN_QUEUE' };
+      return { ...base, status: jobStatusOf({ execution: 'RUNNING', jobStatus, pending: null, scheduled }) };
     }
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||
@@ -66,7 +78,7 @@ export function buildJobView(
     const startedMs = optionalTsToMs(pending.lastStartedTime);
     return {
       ...base,
-      status: queued ? 'IN_QUEUE' : 'IN_PROGRESS',
+      status: jobStatusOf({ execution: 'RUNNING', jobStatus, pending: { queued } }),
       // While an attempt waits in the queue (the first, or a retry after a backoff), it has not started yet.
       attempt: queued ? attempt - 1 : attempt,
       progress: details?.progress ?? null,
@@ -81,36 +93,49 @@ export function buildJobView(
   if (outcome.kind === 'completed')
     return { ...ended, status: 'COMPLETED', output: outcome.output as JobView['output'] };
 
-  switch (description.status.name) {
-    case 'CANCELLED':
-      return { ...ended, status: 'CANCELLED' };
-    case 'TIMED_OUT':
-      return {
-        ...ended,
-        status: 'TIMED_OUT',
-        error: { type: 'TtlExpired', message: 'the job ran out of time', retryable: true, workerId: null },
-      };
-    default: {
-      const error = errorOf(outcome.failure, ended.workerId);
-      return { ...ended, status: TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED', error };
-    }
-  }
+  const error =
+    description.status.name === 'TIMED_OUT'
+      ? { type: 'TtlExpired', message: 'the job ran out of time', retryable: true, workerId: null }
+      : (memo.error ??
+        errorOf(
+          description.workflowId,
+          outcome.kind === 'failed' ? outcome.failure : undefined,
+          ended.workerId,
+          values,
+        ));
+  const status = jobStatusOf({ execution: description.status.name, jobStatus, errorType: error.type });
+  if (status === 'CANCELLED' || status === 'COMPLETED') return { ...ended, status };
+  return { ...ended, status, error };
 }
 
 /** The last heartbeat of the run's pending attempt (progress, log, checkpoint, artifacts), if one is pending. */
 export function heartbeatOf(
   description: WorkflowExecutionDescription,
   payloads: PayloadConverter,
-): HeartbeatDetails | undefined {
-  return decodeHeartbeat(description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], payloads);
+  values: WorkerValues = defaultValues,
+): Partial<HeartbeatDetails> | undefined {
+  const payload = description.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return undefined;
+  let raw: unknown;
+  try {
+    raw = payloads.fromPayload(payload);
+  } catch (err) {
+    values.unreadable(description.workflowId, 'heartbeat', err);
+    return undefined;
+  }
+  return values.heartbeat(description.workflowId, raw);
 }
 
 /**
  * The artifacts of the run described: from the pending attempt's last heartbeat, else from the memo the workflow
  * wrote when the job ended (completed, or failed or cancelled with artifacts listed).
  */
-export function artifactsOf(description: WorkflowExecutionDescription, heartbeat?: HeartbeatDetails): Artifact[] {
-  return heartbeat?.artifacts ?? ((description.memo ?? {}) as JobMemo).artifacts ?? [];
+export function artifactsOf(
+  description: WorkflowExecutionDescription,
+  heartbeat?: Partial<HeartbeatDetails>,
+  values: WorkerValues = defaultValues,
+): Artifact[] {
+  return heartbeat?.artifacts ?? values.memo(description.workflowId, description.memo).artifacts ?? [];
 }
 
 function delayOf(memo: JobMemo): number | null {
@@ -119,28 +144,16 @@ function delayOf(memo: JobMemo): number | null {
   return scheduled !== undefined && started !== undefined ? Math.max(0, started - scheduled) : null;
 }
 
-function decodeHeartbeat(
-  payload: Parameters<PayloadConverter['fromPayload']>[0] | undefined,
-  payloads: PayloadConverter,
-) {
-  if (!payload) return undefined;
-  try {
-    return payloads.fromPayload<HeartbeatDetails>(payload);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The `error` of a failed job: the ApplicationFailure the workflow failed with, or what ended it from outside. */
-function errorOf(failure: unknown, workerId: string | null): JobErrorView {
+function errorOf(jobId: string, failure: unknown, workerId: string | null, values: WorkerValues): JobErrorView {
   const cause = failure instanceof Error && failure.cause ? failure.cause : failure;
   if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as Partial<JobFailureDetails> | undefined;
+    const details = values.failureDetails(jobId, cause.details?.[0]);
     return {
-      type: cause.type ?? 'Error',
-      message: cause.message,
-      retryable: details?.retryable ?? !cause.nonRetryable,
-      workerId: details?.workerId ?? workerId,
+      type: typeof cause.type === 'string' ? cause.type : 'Error',
+      message: typeof cause.message === 'string' && cause.message ? cause.message : 'the job failed',
+      retryable: details.retryable ?? !cause.nonRetryable,
+      workerId: details.workerId !== undefined ? details.workerId : workerId,
     };
   }
   if (cause instanceof TerminatedFailure) {

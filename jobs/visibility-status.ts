@@ -1,6 +1,7 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 import type { JobStatus } from '../contracts/status.js';
+import { jobStatusOf } from './job-status.js';
 
 /*
  * A job's status in visibility, in one place: the list filters, the counts and the status of a listed job all
@@ -25,23 +26,13 @@ export const STATUS_CONDITIONS: Readonly<Record<JobStatus, string>> = {
   FAILED: `(ExecutionStatus = 'Terminated' OR (ExecutionStatus = 'Failed' AND (${JOB_STATUS} IS NULL OR ${JOB_STATUS} != 'TIMED_OUT')))`,
 };
 
-/** The status of one visibility record, by the same rules as {@link STATUS_CONDITIONS}. */
-export function jobStatusOfRecord(execution: WorkflowExecutionStatusName, jobStatus: string | undefined): JobStatus {
-  switch (execution) {
-    case 'RUNNING':
-      return jobStatus === undefined || jobStatus === 'IN_QUEUE' ? 'IN_QUEUE' : 'IN_PROGRESS';
-    case 'COMPLETED':
-      return 'COMPLETED';
-    case 'CANCELLED':
-      return 'CANCELLED';
-    case 'TIMED_OUT':
-      return 'TIMED_OUT';
-    case 'FAILED':
-      return jobStatus === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
-    default:
-      // TERMINATED, and states a runJob never reaches (it does not continue as new).
-      return 'FAILED';
-  }
+/** The status of one visibility record, by the same rules as {@link STATUS_CONDITIONS} (see {@link jobStatusOf}). */
+export function jobStatusOfRecord(
+  execution: WorkflowExecutionStatusName,
+  jobStatus: string | undefined,
+  errorType?: string,
+): JobStatus {
+  return jobStatusOf({ execution, jobStatus, errorType });
 }
 
 /** A string literal for a visibility query. Callers pass validated names; this refuses anything that could escape. */
@@ -56,4 +47,20 @@ export function jobsQuery(filter: { controlTaskQueue: string; type?: string; sta
   if (filter.type !== undefined) parts.push(`${JobTypeKey.name} = ${literal(filter.type)}`);
   if (filter.status !== undefined) parts.push(STATUS_CONDITIONS[filter.status]);
   return parts.join(' AND ');
+}
+
+/** Statuses a job's run can end with and still be replaced by a newer run under the same id. */
+export const REPLACEABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
+
+/**
+ * The runs (filtered like {@link jobsQuery}) that replaced a run which had ended `replaced`: as many runs with that
+ * status are no longer jobs. Counts of jobs are the counts of runs less these.
+ */
+export function replacingRunsQuery(filter: { controlTaskQueue: string; type?: string }, replaced: JobStatus): string {
+  return `${jobsQuery(filter)} AND ${JobReplacesKey.name} = ${literal(replaced)}`;
+}
+
+/** Every run of these jobs (ids from a page of visibility records). */
+export function runsOfJobsQuery(controlTaskQueue: string, jobIds: readonly string[]): string {
+  return `${jobsQuery({ controlTaskQueue })} AND WorkflowId IN (${jobIds.map(literal).join(', ')})`;
 }

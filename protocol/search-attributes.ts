@@ -7,6 +7,16 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  */
 export const JobTypeKey = defineSearchAttributeKey('JobType', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
+/**
+ * Set at start on a run that re-runs a job (a retry, or a resubmission of a job that did not complete): the status
+ * of the run it replaces, which is no longer the job. Listings and counts leave replaced runs out with it, so they
+ * count jobs, not runs (a closed run's attributes cannot change, and SQL visibility has no GROUP BY on them).
+ */
+export const JobReplacesKey = defineSearchAttributeKey('JobReplaces', SearchAttributeType.KEYWORD);
 
 /** `Name=Type` pairs in the form the Temporal CLI takes them. */
-export const SEARCH_ATTRIBUTE_REGISTRATIONS = [`${JobTypeKey.name}=Keyword`, `${JobStatusKey.name}=Keyword`] as const;
+export const SEARCH_ATTRIBUTE_REGISTRATIONS = [
+  `${JobTypeKey.name}=Keyword`,
+  `${JobStatusKey.name}=Keyword`,
+  `${JobReplacesKey.name}=Keyword`,
+] as const;

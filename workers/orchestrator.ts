@@ -8,8 +8,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-// eslint-disable-next-line no-restricted-imports -- until the read model (jobs/) renders webhook views on its own
-import { JobService } from '../api/services/job-service.js';
+import { JobReader } from '../jobs/job-reader.js';
 import { createWebhookActivities } from '../activities/deliver-webhook.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -37,14 +36,14 @@ export interface OrchestratorOptions {
 }
 
 /**
- * The worker that runs `runJob` workflows and light activities: webhook delivery, which builds the job's view
- * with the API's own view builder. No job code here.
+ * The worker that runs `runJob` workflows and light activities: webhook delivery, which renders the job's view
+ * through the read model (jobs/), as the API does. No job code here.
  */
 export async function createOrchestrator(options: OrchestratorOptions): Promise<Worker> {
   const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
   const { dataConverter } = options;
   const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
-  const jobs = new JobService({ client, controlTaskQueue: taskQueue, blobs: options.blobs });
+  const jobs = new JobReader({ client, blobs: options.blobs });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

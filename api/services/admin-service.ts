@@ -4,9 +4,10 @@ import type { JobList, ListJobsQuery, Queues, StatusCounts, Stats } from '../../
 import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
 import { decodeCursor, encodeCursor } from './job-cursor.js';
 import { describeJobQueue } from '../../jobs/job-queues.js';
-import { listedJobView } from '../../jobs/job-listing.js';
+import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
+import { WorkerValues } from '../../jobs/worker-values.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
-import { jobsQuery } from '../../jobs/visibility-status.js';
+import { jobsQuery, REPLACEABLE_STATUSES, replacingRunsQuery } from '../../jobs/visibility-status.js';
 
 export interface AdminServiceOptions {
   client: Client;
@@ -19,6 +20,8 @@ export interface AdminServiceOptions {
    * @defaultValue 8
    */
   concurrency?: number;
+  /** How worker-produced values (the memo) are read and their misfits reported. */
+  values?: WorkerValues;
 }
 
 /** Operator views: job listings, counts and queues, from Temporal visibility and task queue descriptions. */
@@ -28,6 +31,7 @@ export class AdminService {
   private readonly catalog: JobTypeCatalog;
   private readonly temporalTimeoutMs: number;
   private readonly concurrency: number;
+  private readonly values: WorkerValues;
 
   constructor(options: AdminServiceOptions) {
     this.client = options.client;
@@ -35,6 +39,7 @@ export class AdminService {
     this.catalog = options.catalog;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.concurrency = options.concurrency ?? 8;
+    this.values = options.values ?? new WorkerValues();
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -44,6 +49,8 @@ export class AdminService {
   /**
    * One page of jobs. Visibility decides the order (SQL visibility cannot ORDER BY): running jobs first, newest
    * start first, then closed jobs by close time, newest first. The cursor wraps Temporal's next page token.
+   * One row per job: a run that a retry or resubmission replaced is left out, so a page may hold fewer rows than
+   * `limit` (its cursor still goes on).
    */
   listJobs(query: ListJobsQuery): Promise<JobList> {
     return this.bounded(async () => {
@@ -63,22 +70,29 @@ export class AdminService {
         response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, namespace)),
       );
       const token = response.nextPageToken;
+      const replaced = await replacedRuns(this.client, this.controlTaskQueue, infos);
       return {
-        jobs: infos.map(listedJobView),
+        jobs: infos.filter((info) => !replaced.has(info.runId)).map((info) => listedJobView(info, this.values)),
         nextCursor: token && token.length > 0 ? encodeCursor(visibilityQuery, token) : null,
       };
     });
   }
 
-  /** Jobs by status, overall and for every known type that has jobs. Counts are approximate, like visibility. */
+  /**
+   * Jobs by status, overall and for every known type that has jobs. Counts are approximate, like visibility. Jobs,
+   * not runs: a status a run can be replaced from counts its runs less the runs that replaced one in that status.
+   */
   stats(): Promise<Stats> {
     return this.bounded(async () => {
       const types = await this.catalog.list();
       const scopes: (string | undefined)[] = [undefined, ...types];
       const cells = scopes.flatMap((type) => JOB_STATUSES.map((status) => ({ type, status })));
       const counts = await mapBounded(cells, this.concurrency, async ({ type, status }) => {
-        const query = jobsQuery({ controlTaskQueue: this.controlTaskQueue, type, status });
-        return (await this.client.workflow.count(query)).count;
+        const filter = { controlTaskQueue: this.controlTaskQueue, type };
+        const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
+        if (!REPLACEABLE_STATUSES.has(status)) return runs;
+        const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
+        return Math.max(0, runs - replaced);
       });
       const countsOf = (scope: number): StatusCounts => {
         const entries = JOB_STATUSES.map((status, i): [JobStatus, number] => [

@@ -1,27 +1,22 @@
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowExecutionDescription,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
-import { JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../protocol/task-queues.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
 import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { externalizePayload, inputBlobKey, resolvePayload } from '../../storage/payloads.js';
+import { externalizePayload, inputBlobKey } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
-import { JobQueueStates } from '../../jobs/job-queues.js';
-import { buildJobView, type JobOutcome } from '../../jobs/job-view.js';
+import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
+import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
+import type { WorkerValues } from '../../jobs/worker-values.js';
+import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
-import { CompletedRunOutputs } from '../../jobs/run-outcomes.js';
-import { fromStoredPayload, withDecodedHeartbeats } from '../../jobs/stored-payloads.js';
+
+export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
 export interface JobServiceOptions {
   client: Client;
@@ -41,31 +36,17 @@ export interface JobServiceOptions {
   blobs?: BlobStore;
   /** @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /** How worker-produced values are read and their misfits reported. */
+  values?: WorkerValues;
 }
 
-/** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
-export interface WaitOptions {
-  waitMs?: number;
-  /** Aborted when the client goes away: the wait stops at once. */
-  signal?: AbortSignal;
-}
+/** Statuses a job can be retried from: those a newer run may replace (a COMPLETED job is the cache). */
+const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
 
-/** Statuses a job can be retried from (a COMPLETED job is the cache and stays as it is). */
-const RETRYABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
-
-/** A run's outcome already known to the caller: a view of that run need not fetch it again. */
-interface KnownOutcome {
-  runId: string;
-  outcome: JobOutcome;
-}
-
-/** A job's view with the run it describes: a retry or resubmission may start a newer run under the same id. */
-export interface RunView {
-  view: JobView;
-  runId: string;
-}
-
-/** Jobs as the API sees them: Temporal workflows named by job id. Holds no state of its own. */
+/**
+ * Jobs as the API changes them (submit, cancel, retry): Temporal workflows named by job id. Reads go to the read
+ * model (`jobs/`, {@link JobReader}). Holds no state of its own.
+ */
 export class JobService {
   private readonly client: Client;
   private readonly controlTaskQueue: string;
@@ -74,12 +55,18 @@ export class JobService {
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
   private readonly payloadThresholdBytes: number;
-  private readonly queueStates: JobQueueStates;
-  private readonly completedRuns = new CompletedRunOutputs();
+  /** The read model every view of a job comes from. */
+  readonly reader: JobReader;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
-    this.queueStates = new JobQueueStates(options.client);
+    this.reader = new JobReader({
+      client: options.client,
+      blobs: options.blobs,
+      values: options.values,
+      temporalTimeoutMs: options.temporalTimeoutMs,
+      notFound: (jobId) => new Errors.JobNotFound(jobId),
+    });
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
@@ -105,21 +92,35 @@ export class JobService {
     const input = this.blobs
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
-    const runId = await this.bounded(() =>
-      this.startRun({ jobId, type: job.type, input, policy: job.policy, ...webhook }),
-    );
+    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook };
+    const started = await this.bounded(async (): Promise<{ runId: string } | { existing: RunView }> => {
+      const runId = await this.startRun(args);
+      if (runId !== undefined) return { runId };
+      // A run exists: a job queued, running or completed is the answer; one that ended otherwise runs again, the
+      // new run saying which status it replaces (listings and counts then leave the old run out).
+      const existing = await this.reader.viewOf(jobId);
+      if (!RETRYABLE_STATUSES.has(existing.view.status)) return { existing };
+      const rerunId = await this.startRun(args, existing.view.status);
+      // Another submission or a retry started it first: that run is the answer.
+      return rerunId !== undefined ? { runId: rerunId } : { existing: await this.reader.viewOf(jobId) };
+    });
     this.jobTypes?.noteSubmitted(job.type);
-    if (runId === undefined || !wait.waitMs)
-      return { created: runId !== undefined, view: await this.viewAfterWait(jobId, wait) };
+    if ('existing' in started) {
+      const { view, runId } = started.existing;
+      if (!wait.waitMs || isTerminal(view.status)) return { created: false, view };
+      const known = await this.reader.waitForRun(jobId, runId, wait.waitMs, wait.signal);
+      return { created: false, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
+    }
+    if (!wait.waitMs) return { created: true, view: (await this.reader.current(jobId)).view };
     // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
-    const known = await this.waitForRun(jobId, runId, wait.waitMs, wait.signal);
-    return { created: true, view: (await this.bounded(() => this.viewOf(jobId, { known }))).view };
+    const known = await this.reader.waitForRun(jobId, started.runId, wait.waitMs, wait.signal);
+    return { created: true, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
   }
 
   /** The view of the job this submission would create or return, if that job exists; never creates. */
   async check(job: SubmitJob): Promise<JobView | null> {
     try {
-      return (await this.bounded(() => this.viewOf(jobIdFor(job)))).view;
+      return (await this.reader.current(jobIdFor(job))).view;
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return null;
       throw err;
@@ -128,7 +129,7 @@ export class JobService {
 
   /** The job's view; with `waitMs`, once the job has ended or the wait has run out, whichever comes first. */
   get(jobId: string, wait: WaitOptions = {}): Promise<JobView> {
-    return this.viewAfterWait(jobId, wait);
+    return this.reader.get(jobId, wait);
   }
 
   /**
@@ -139,7 +140,7 @@ export class JobService {
   cancel(jobId: string): Promise<JobView> {
     return this.bounded(async () => {
       const handle = this.client.workflow.getHandle(jobId);
-      const description = await describeOrNotFound(handle, jobId);
+      const description = await this.reader.describe(handle, jobId);
       if (description.status.name === 'RUNNING') {
         try {
           await handle.cancel();
@@ -148,7 +149,7 @@ export class JobService {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
       }
-      return (await this.viewOf(jobId)).view;
+      return (await this.reader.viewOf(jobId)).view;
     });
   }
 
@@ -158,17 +159,23 @@ export class JobService {
    */
   retry(jobId: string): Promise<JobView> {
     return this.bounded(async () => {
-      const { view, runId } = await this.viewOf(jobId);
+      const { view, runId } = await this.reader.viewOf(jobId);
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
-      const started = await this.startRun(await this.startArgsOf(jobId, runId));
+      const started = await this.startRun(await this.startArgsOf(jobId, runId), view.status);
       // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
-      if (started === undefined) throw new Errors.JobNotRetryable(jobId, (await this.viewOf(jobId)).view.status);
-      return (await this.viewOf(jobId)).view;
+      if (started === undefined) {
+        throw new Errors.JobNotRetryable(jobId, (await this.reader.viewOf(jobId)).view.status);
+      }
+      return (await this.reader.viewOf(jobId)).view;
     });
   }
 
-  /** Starts a run of the job unless one is running or has completed; the id of the run it started, if it did. */
-  private async startRun(args: RunJobInput): Promise<string | undefined> {
+  /**
+   * Starts a run of the job; the id of the run it started, if it did. Without `replaces`, only when no run has
+   * ever had this id; with it (the status of the job's run that did not complete), unless one is running or has
+   * completed since.
+   */
+  private async startRun(args: RunJobInput, replaces?: JobStatus): Promise<string | undefined> {
     try {
       const handle = await this.client.workflow.start<typeof runJob>('runJob', {
         workflowId: args.jobId,
@@ -176,11 +183,12 @@ export class JobService {
         args: [args],
         // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
         workflowIdConflictPolicy: 'FAIL',
-        // A completed run is the cache; anything that ended otherwise may run again.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        // A completed run is the cache; anything that ended otherwise may run again, saying what it replaces.
+        workflowIdReusePolicy: replaces === undefined ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
         typedSearchAttributes: [
           { key: JobTypeKey, value: args.type },
           { key: JobStatusKey, value: 'IN_QUEUE' },
+          ...(replaces === undefined ? [] : [{ key: JobReplacesKey, value: replaces }]),
         ],
         priority: { priorityKey: args.policy.priority },
       });
@@ -203,105 +211,8 @@ export class JobService {
     return fromStoredPayload<RunJobInput>(this.client.options.loadedDataConverter, payload);
   }
 
-  private async viewAfterWait(jobId: string, { waitMs = 0, signal }: WaitOptions): Promise<JobView> {
-    const first = await this.bounded(() => this.viewOf(jobId));
-    if (waitMs <= 0 || isTerminal(first.view.status)) return first.view;
-    const known = await this.waitForRun(jobId, first.runId, waitMs, signal);
-    return (await this.bounded(() => this.viewOf(jobId, { known }))).view;
-  }
-
-  /**
-   * Resolves when the run ends (its result long-polls the server), the wait runs out or the client leaves; with
-   * the run's outcome when it ended.
-   */
-  private async waitForRun(
-    jobId: string,
-    runId: string,
-    waitMs: number,
-    signal?: AbortSignal,
-  ): Promise<KnownOutcome | undefined> {
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), waitMs);
-    const leave = (): void => stop.abort();
-    signal?.addEventListener('abort', leave, { once: true });
-    try {
-      const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
-      return { runId, outcome: await this.client.withAbortSignal(stop.signal, () => this.endOf(run)) };
-    } catch {
-      // The wait ran out or the client left: the view tells the rest.
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', leave);
-    }
-  }
-
   /** The job's view and the run it describes (the run a stream of its chunks reads). */
   current(jobId: string): Promise<RunView> {
-    return this.bounded(() => this.viewOf(jobId));
+    return this.reader.current(jobId);
   }
-
-  /** The view of one run of a job: the run that ended, even if a newer one has started since (webhooks). */
-  async viewOfRun(jobId: string, runId: string): Promise<JobView> {
-    return (await this.viewOf(jobId, { runId })).view;
-  }
-
-  /**
-   * The view of the job's latest run, or of the run given; `known` is the outcome a wait has just seen, which
-   * spares fetching it again.
-   */
-  private async viewOf(
-    jobId: string,
-    { runId, known }: { runId?: string; known?: KnownOutcome } = {},
-  ): Promise<RunView> {
-    const handle = this.client.workflow.getHandle(jobId, runId, runId ? { followRuns: false } : undefined);
-    const description = await withDecodedHeartbeats(
-      await describeOrNotFound(handle, jobId),
-      this.client.options.loadedDataConverter,
-    );
-    const outcome =
-      known?.runId === description.runId && description.status.name !== 'RUNNING'
-        ? known.outcome
-        : await this.outcomeOf(description);
-    if (description.status.name === 'COMPLETED') this.completedRuns.remember(description.runId, outcome);
-    const view = buildJobView(description, outcome, this.client.options.loadedDataConverter.payloadConverter);
-    // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
-    if (view.status === 'IN_QUEUE') {
-      const queue = await this.queueStates.of(view.type);
-      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
-    }
-    return { view, runId: description.runId };
-  }
-
-  /** The outcome of the very run described: a resubmission in between starts a newer run under the same id. */
-  private async outcomeOf(description: WorkflowExecutionDescription): Promise<JobOutcome> {
-    if (description.status.name === 'RUNNING') return { kind: 'running' };
-    return (
-      this.completedRuns.get(description.runId) ??
-      this.endOf(this.client.workflow.getHandle(description.workflowId, description.runId, { followRuns: false }))
-    );
-  }
-
-  /** How a closed run ended (its result long-polls until it has): the output, large ones read back from the store. */
-  private async endOf(run: WorkflowHandle): Promise<JobOutcome> {
-    try {
-      return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
-      throw err;
-    }
-  }
-}
-
-async function describeOrNotFound(handle: WorkflowHandle, jobId: string) {
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new Errors.JobNotFound(jobId);
-    throw err;
-  }
-  // Other workflows share the namespace (webhook deliveries, the job type catalog): they are not jobs.
-  if (description.type !== 'runJob') throw new Errors.JobNotFound(jobId);
-  return description;
 }

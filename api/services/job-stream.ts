@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { StreamBatch } from '../../protocol/stream.js';
 import type { JobView, StreamChunk } from '../../contracts/job.js';
 import { streamChunksSignal } from '../../protocol/signals.js';
 import { isTerminal } from '../../contracts/status.js';
+import type { JobReader, RunView } from '../../jobs/job-reader.js';
 import { fromStoredPayload } from '../../jobs/stored-payloads.js';
-import type { JobService, RunView } from './job-service.js';
+import type { WorkerValues } from '../../jobs/worker-values.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const { EventType } = proto.temporal.api.enums.v1;
@@ -41,6 +41,7 @@ class ChunkReader {
 
   constructor(
     private readonly client: Client,
+    private readonly values: WorkerValues,
     private readonly jobId: string,
     private readonly runId: string,
   ) {}
@@ -71,7 +72,16 @@ class ChunkReader {
     const signaled = event.workflowExecutionSignaledEventAttributes;
     const payload = signaled?.input?.payloads?.[0];
     if (signaled?.signalName !== streamChunksSignal.name || !payload) return [];
-    const batch = await fromStoredPayload<StreamBatch>(this.client.options.loadedDataConverter, payload);
+    // Batches come from workers in any language: one that does not fit is skipped (and reported once), not served.
+    let raw: unknown;
+    try {
+      raw = await fromStoredPayload(this.client.options.loadedDataConverter, payload);
+    } catch (err) {
+      this.values.unreadable(this.jobId, 'streamChunks', err);
+      return [];
+    }
+    const batch = this.values.streamBatch(this.jobId, raw);
+    if (!batch) return [];
     return batch.chunks.map((data) => ({
       seq: (this.seq += 1),
       attempt: batch.attempt,
@@ -84,7 +94,7 @@ class ChunkReader {
 export class JobStreams {
   constructor(
     private readonly client: Client,
-    private readonly jobs: JobService,
+    private readonly jobs: JobReader,
   ) {}
 
   /** Chunks after `after` so far, the job's status, and whether the stream is over. */
@@ -94,7 +104,7 @@ export class JobStreams {
   ): Promise<{ chunks: StreamChunk[]; status: JobView['status']; done: boolean }> {
     // Status first: once it is final, the history read next holds every chunk (they precede the run's end).
     const { view, runId } = await this.jobs.current(jobId);
-    const chunks = await new ChunkReader(this.client, jobId, runId).read(false);
+    const chunks = await new ChunkReader(this.client, this.jobs.values, jobId, runId).read(false);
     return { chunks: chunks.filter((chunk) => chunk.seq > after), status: view.status, done: isTerminal(view.status) };
   }
 
@@ -116,7 +126,7 @@ export class JobStreams {
     let view = current.view;
     yield { event: 'status', data: { status: view.status, attempt: view.attempt } };
     if (view.progress) yield { event: 'progress', data: view.progress };
-    const reader = new ChunkReader(this.client, jobId, current.runId);
+    const reader = new ChunkReader(this.client, this.jobs.values, jobId, current.runId);
     // Long polls: each answers when the history grows (a new batch, the run's end).
     const read = (): Promise<StreamChunk[]> => {
       // One signal per read: the client adds an abort listener per call and keeps it, so reads on the stream's own

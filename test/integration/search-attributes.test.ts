@@ -51,9 +51,11 @@ describe('ensureSearchAttributes', () => {
       () => ensureSearchAttributes(connection, namespace).catch(() => null),
       (result) => result !== null,
     );
-    expect(added!.sort()).toEqual(['JobStatus', 'JobType']);
+    expect(added!.sort()).toEqual(['JobReplaces', 'JobStatus', 'JobType']);
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
     const listed = await connection.operatorService.listSearchAttributes({ namespace });
-    expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['JobType', 'JobStatus']));
+    expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['JobType', 'JobStatus', 'JobReplaces']),
+    );
   }
 });

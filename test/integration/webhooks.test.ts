@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookActivities } from '../../activities/deliver-webhook.js';
 import { buildApp } from '../../api/app.js';
-import { JobService } from '../../api/services/job-service.js';
+import { JobReader } from '../../jobs/job-reader.js';
 import type { JobView } from '../../contracts/job.js';
 import { webhookWorkflowId, type WebhookDeliveryResult } from '../../contracts/webhook.js';
 import echoJob from '../../examples/jobs/echo.js';
@@ -227,7 +227,7 @@ describe('webhooks', () => {
       (v) => v.status === 'COMPLETED',
     );
     const runId = await runIdOf(job.id);
-    const jobs = new JobService({ client: stack.client, controlTaskQueue: stack.controlTaskQueue });
+    const jobs = new JobReader({ client: stack.client });
     // One public address and one inside: a rebinding answer like this one must not get through.
     const activities = createWebhookActivities({
       client: stack.client,

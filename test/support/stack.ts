@@ -63,6 +63,8 @@ export async function startStack(
     apiKeys?: ApiKey[];
     controlTaskQueue?: string;
     address?: string;
+    /** The orchestrator's workflow bundle. @defaultValue the one vitest's globalSetup built */
+    workflowBundlePath?: string;
     webhooks?: { secret: string; allowPrivate: string[] };
     /** @defaultValue a directory store in a temporary directory, removed by `stop()` */
     blobs?: BlobStore;
@@ -87,7 +89,7 @@ export async function startStack(
     connection,
     namespace: NAMESPACE,
     taskQueue: controlTaskQueue,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
+    workflowBundle: { codePath: options.workflowBundlePath ?? inject('workflowBundlePath') },
     webhooks: options.webhooks ?? TEST_WEBHOOKS,
     blobs,
     dataConverter,

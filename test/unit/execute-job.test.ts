@@ -55,7 +55,7 @@ describe('executeJob (the activity that runs a handler)', () => {
       artifacts: [],
       attemptFacts: { attempt: 2, workerId: 'test-worker' },
     });
-    expect(output.handlerTimeMs).toBeGreaterThanOrEqual(0);
+    expect((output as { handlerTimeMs: number }).handlerTimeMs).toBeGreaterThanOrEqual(0);
   });
 
   it('turns a handler that returns nothing into a null output', async () => {

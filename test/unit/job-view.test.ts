@@ -132,3 +132,36 @@ describe('buildJobView', () => {
     });
   });
 });
+
+describe('buildJobView with values a worker got wrong', () => {
+  it('reads a pending heartbeat field by field: bad progress dropped, artifacts that fit still listed', () => {
+    const bad = {
+      progress: { percent: '40' },
+      log: 7,
+      artifacts: [{ name: 'a.txt', size: 1, contentType: 'text/plain' }],
+    };
+    const pending: Pending = {
+      state: PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      attempt: 1,
+      heartbeatDetails: { payloads: [defaultPayloadConverter.toPayload(bad)] },
+    };
+    expect(view(description('RUNNING', { pending }))).toMatchObject({
+      status: 'IN_PROGRESS',
+      progress: null,
+      artifacts: [{ name: 'a.txt', url: '/v1/jobs/sleep-abc/artifacts/a.txt' }],
+    });
+  });
+
+  it('gives a failure with details of the wrong shape its type and message, and the memo a generic error', () => {
+    const failure = new WorkflowFailedError(
+      'failed',
+      ApplicationFailure.create({ type: 'Boom', message: 'it broke', nonRetryable: true, details: ['nope'] }),
+      RetryState.NON_RETRYABLE_FAILURE,
+    );
+    const failed = description('FAILED', { memo: { ...attempt1, error: 5 } as unknown as JobMemo, closedAt: T0 + 90 });
+    expect(view(failed, { kind: 'failed', failure })).toMatchObject({
+      status: 'FAILED',
+      error: { type: 'Boom', message: 'it broke', retryable: false, workerId: 'gpu-1' },
+    });
+  });
+});
