@@ -16,5 +16,7 @@ export function redactUrl(url: string | URL): string {
   const credentials = parsed.username || parsed.password ? `${REDACTED}@` : '';
   const query = parsed.search ? `?${REDACTED}` : '';
   const fragment = parsed.hash ? `#${REDACTED}` : '';
-  return `${parsed.protocol}//${credentials}${parsed.host}${parsed.pathname}${query}${fragment}`;
+  // `http://host:9000` stays as written, not `http://host:9000/`.
+  const bare = parsed.pathname === '/' && !/^[^:]+:\/\/[^/?#]*\//.test(String(url));
+  return `${parsed.protocol}//${credentials}${parsed.host}${bare ? '' : parsed.pathname}${query}${fragment}`;
 }

@@ -10,6 +10,9 @@ describe('redactUrl', () => {
       'https://[redacted]@hooks.example.com:8443/in/job?[redacted]#[redacted]',
     );
     expect(redactUrl('https://hooks.example.com/in')).toBe('https://hooks.example.com/in');
+    expect(redactUrl('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+    expect(redactUrl('http://127.0.0.1:9000/?k=v')).toBe('http://127.0.0.1:9000/?[redacted]');
+    expect(redactUrl('http://127.0.0.1:9000?k=v')).toBe('http://127.0.0.1:9000?[redacted]');
     expect(redactUrl('https://:pw@hooks.example.com/')).toBe('https://[redacted]@hooks.example.com/');
   });
 
