@@ -8,6 +8,7 @@ import {
   HeartbeatDetailsSchema,
   MAX_CHECKPOINT_BYTES,
   MAX_LOG_LINE_CHARS,
+  MAX_PROGRESS_MESSAGE_CHARS,
   type HeartbeatDetails,
 } from '../protocol/heartbeat.js';
 import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../protocol/signals.js';
@@ -141,8 +142,9 @@ export function createJobActivities(deps: JobActivityDeps) {
             beatSoon();
           },
           progress(percent, message) {
-            const clamped = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
-            details.progress = { percent: clamped, message: message ?? null };
+            // Two decimals are all a progress bar shows; `3.3583333333333334` is noise in a view.
+            const clamped = Number.isFinite(percent) ? Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100 : 0;
+            details.progress = { percent: clamped, message: message?.slice(0, MAX_PROGRESS_MESSAGE_CHARS) ?? null };
             beatSoon();
           },
           log(...parts) {

@@ -6,12 +6,13 @@ import {
   artifactKey,
   type Artifact,
 } from '../protocol/blobs.js';
+import { FailureTypes } from '../protocol/failures.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobUnavailableError } from '../storage/blob-unavailable-error.js';
 import { externalizePayload, outputBlobKey, resolvePayload } from '../storage/payloads.js';
 
 /** Failure type of a job whose stored input is gone or damaged: no retry can help. */
-export const INPUT_UNAVAILABLE = 'InputUnavailable';
+export const INPUT_UNAVAILABLE = FailureTypes.inputUnavailable;
 
 const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=("[^"\r\n]*"|[\w.+-]+))*$/;
 

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FailureTypes } from '../protocol/failures.js';
 import { STREAM_LIMITS, type StreamLimits } from '../protocol/stream.js';
 
 /** Sends one batch of chunks on its way (a signal to the job's workflow); resolves once it is sent or given up. */
@@ -88,7 +89,7 @@ class Batcher {
     if (bytes > this.limits.maxChunkBytes) {
       throw ApplicationFailure.nonRetryable(
         `a stream chunk of ${bytes} bytes is over the ${this.limits.maxChunkBytes}-byte limit: yield smaller chunks`,
-        'StreamChunkTooLarge',
+        FailureTypes.streamChunkTooLarge,
       );
     }
     if (this.capped) return;

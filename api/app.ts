@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { fastifySSE } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
@@ -47,6 +47,8 @@ export interface AppDeps {
   webhooks?: WebhookSettings;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
+  /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
@@ -55,6 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  // First, so that its hooks see every route, whatever registers it and wherever it is mounted.
+  await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
@@ -81,7 +86,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
 
   const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
   const { client, temporalTimeoutMs } = deps;

@@ -10,7 +10,11 @@ export const Errors = {
   UnsupportedMediaType: createError('GPUFLOW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', 415),
   PayloadTooLarge: createError('GPUFLOW_ERR_PAYLOAD_TOO_LARGE', 'the body is larger than %d bytes', 413),
   Unauthorized: createError('GPUFLOW_ERR_UNAUTHORIZED', 'send a valid API key as "Authorization: Bearer <key>"', 401),
-  Forbidden: createError('GPUFLOW_ERR_FORBIDDEN', 'this route needs an API key with the admin role', 403),
+  Forbidden: createError<'GPUFLOW_ERR_FORBIDDEN', 403, [string]>(
+    'GPUFLOW_ERR_FORBIDDEN',
+    'this route needs an API key with the %s role',
+    403,
+  ),
   JobNotFound: createError<'GPUFLOW_ERR_JOB_NOT_FOUND', 404, [string]>(
     'GPUFLOW_ERR_JOB_NOT_FOUND',
     'no job with id "%s"',

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { encryptionKeysOf, type Env } from '../config/env.js';
+import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
@@ -15,7 +16,7 @@ export async function runApiServer(env: Env): Promise<void> {
         'or listen on 127.0.0.1',
     );
   }
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(connectionOptions(env.temporal));
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({

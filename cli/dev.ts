@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, type Env } from '../config/env.js';
@@ -14,6 +14,34 @@ const CHILD_GRACE_MS = 8000;
 const DEV_WORKER_GRACE_S = 3;
 /** Webhooks of the dev stack may go to this machine (a receiver under development), on top of the user's list. */
 const DEV_WEBHOOK_ALLOW_PRIVATE = ['127.0.0.0/8', '::1/128', 'localhost'];
+
+/**
+ * The environment of dev's children. They talk to dev's own Temporal server only: none of the user's Temporal
+ * settings (a Cloud profile, an API key, TLS) carry over, and a profile file of their own, written here, stands in
+ * for the user's default temporal.toml.
+ */
+export function devChildrenEnv(env: Env, temporalAddress: string, dataDir: string): NodeJS.ProcessEnv {
+  const devProfile = join(dataDir, 'temporal.toml');
+  writeFileSync(
+    devProfile,
+    `# Written by gpuflow dev for its processes (temporal --config-file ${devProfile} works too).\n` +
+      `[profile.default]\naddress = ${JSON.stringify(temporalAddress)}\n` +
+      `namespace = ${JSON.stringify(env.TEMPORAL_NAMESPACE)}\n`,
+  );
+  const usersTemporalSetting = (name: string): boolean => name.startsWith('TEMPORAL_') && name !== 'TEMPORAL_CLI_PATH';
+  return childEnv(
+    {
+      TEMPORAL_CONFIG_FILE: devProfile,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+      GPUFLOW_DEV_CHILD: 'true',
+      GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
+      // The API and the worker share the directory blob store under it, whatever their working directory.
+      GPUFLOW_DATA_DIR: dataDir,
+    },
+    usersTemporalSetting,
+  );
+}
 
 const log = (line: string): void => void process.stdout.write(`[dev] ${line}\n`);
 
@@ -82,14 +110,7 @@ export async function runDev(env: Env): Promise<void> {
   const jobModules = readdirSync(EXAMPLE_JOBS)
     .filter((file) => /\.(ts|js)$/.test(file))
     .map((file) => join(EXAMPLE_JOBS, file));
-  const childrenEnv = childEnv({
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-    GPUFLOW_DEV_CHILD: 'true',
-    GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
-    // The API and the worker share the directory blob store under it, whatever their working directory.
-    GPUFLOW_DATA_DIR: dataDir,
-  });
+  const childrenEnv = devChildrenEnv(env, server.address, dataDir);
   const specs: [string, string[]][] = [
     ['orchestrator', ['orchestrator']],
     ['worker', ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)]],

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { encryptionKeysOf, type Env } from '../config/env.js';
+import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
@@ -15,7 +16,7 @@ import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 export async function runOrchestrator(env: Env): Promise<void> {
   installWorkerRuntime(env);
   const workflowBundle = await bundleWorkflows();
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
   try {
     try {
       const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
@@ -51,7 +52,7 @@ export async function runJobWorkerProcess(
 ): Promise<void> {
   installWorkerRuntime(env);
   const jobs = await loadJobModules(options.modules);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
   try {
     const worker = await createJobWorker({
       connection,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
+import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export const API_ROLES = ['submit', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -107,9 +108,6 @@ const encryptionKeys = z.string().transform((raw, ctx): EncryptionKeyEntry[] => 
 });
 
 const EnvSchema = z.object({
-  /** host:port of the Temporal frontend. */
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** A Temporal CLI binary to use for `gpuflow dev` and the tests instead of looking one up. */
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   GPUFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
@@ -171,7 +169,17 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
-export type Env = z.output<typeof EnvSchema>;
+export type Env = z.output<typeof EnvSchema> & {
+  /**
+   * How every process connects to Temporal: `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, the
+   * `TEMPORAL_TLS*` variables and `temporal.toml` profiles (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`), as in every
+   * Temporal tool. @defaultValue `127.0.0.1:7233`, namespace `default`, no TLS
+   */
+  temporal: TemporalConnection;
+  /** host:port of the Temporal frontend, as resolved into {@link Env.temporal}. */
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+};
 
 /** S3 settings without a bucket, or half a key pair, are mistakes: say so rather than use the directory store. */
 function s3ConfigProblems(env: Record<string, unknown>, ctx: z.RefinementCtx): void {
@@ -228,11 +236,26 @@ export class EnvError extends Error {
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = EnvSchema.superRefine(s3ConfigProblems).superRefine(encryptionConfigProblems).safeParse(present);
-  if (parsed.success) return parsed.data;
-  throw new EnvError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  // The Temporal variables go to envconfig explicitly: it must not read process.env behind this module's back.
+  const temporal = resolveTemporalConnection(present as Record<string, string>);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...(temporal.ok ? [] : temporal.problems),
+  ];
+  if (!parsed.success || !temporal.ok) throw new EnvError(problems);
+  const { connection } = temporal;
+  return {
+    ...parsed.data,
+    temporal: connection,
+    TEMPORAL_ADDRESS: connection.address,
+    TEMPORAL_NAMESPACE: connection.namespace,
+  };
 }
 
-/** The environment for a child process: this one's, with `overrides` on top. */
-export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...overrides };
+/** The environment for a child process: this one's without the variables `drop` names, with `overrides` on top. */
+export function childEnv(
+  overrides: Record<string, string>,
+  drop: (name: string) => boolean = () => false,
+): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !drop(name))), ...overrides };
 }

@@ -13,6 +13,12 @@ export const FailureTypes = {
   unknownJobType: 'UnknownJobType',
   /** Worker: a drain ran out of grace before the handler stopped. Retryable. */
   workerShutdown: 'WorkerShutdown',
+  /** Worker: the input is a blob reference that the blob store cannot give back intact. Non-retryable. */
+  inputUnavailable: 'InputUnavailable',
+  /** Worker: a streaming handler yielded a chunk over `STREAM_LIMITS.maxChunkBytes`. Non-retryable. */
+  streamChunkTooLarge: 'StreamChunkTooLarge',
+  /** Workflow: the worker completed with a result that does not fit `ExecuteJobResultSchema`. */
+  malformedResult: 'MalformedResult',
   /** Workflow: the last attempt ran past `executionTimeoutMs`. */
   executionTimeout: 'ExecutionTimeout',
   /** Workflow: the job did not finish within `ttlMs`. */

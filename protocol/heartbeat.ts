@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { ArtifactSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
 
+/** Longest progress message, in characters; a worker cuts longer ones (a longer one would void the heartbeat). */
+export const MAX_PROGRESS_MESSAGE_CHARS = 2000;
+
 /** A job's progress as its handler reported it: `percent` 0..100, a message or `null`. */
 export const ProgressSchema = z.object({
   percent: z.number().min(0).max(100),
-  message: z.string().max(2000).nullable(),
+  message: z.string().max(MAX_PROGRESS_MESSAGE_CHARS).nullable(),
 });
 export type Progress = z.output<typeof ProgressSchema>;
 

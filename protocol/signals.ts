@@ -12,6 +12,8 @@ export const SignalNames = {
   attemptStarted: 'attemptStarted',
   attemptFailed: 'attemptFailed',
   streamChunks: 'streamChunks',
+  /** To the job type catalog workflow, not to a job (see `jobTypesSeenSignal`). */
+  jobTypesSeen: 'jobTypesSeen',
 } as const;
 
 /** `attemptStarted`: an attempt has begun; listings show the job IN_PROGRESS from then on. */
@@ -37,4 +39,4 @@ export { StreamBatchSchema };
  * signal-with-start when it starts (Temporal can neither list task queues nor group by a Keyword attribute).
  */
 export const JobTypesSeenSchema = z.array(z.string());
-export const jobTypesSeenSignal = defineSignal<[string[]]>('jobTypesSeen');
+export const jobTypesSeenSignal = defineSignal<[string[]]>(SignalNames.jobTypesSeen);

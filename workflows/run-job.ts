@@ -156,7 +156,7 @@ function toJobFailure(err: unknown, policy: JobPolicy): ApplicationFailure {
 function malformedResult(): ApplicationFailure {
   const details: JobFailureDetails = { retryable: false, workerId: null };
   return ApplicationFailure.create({
-    type: 'MalformedResult',
+    type: FailureTypes.malformedResult,
     message: 'the worker completed the job with a result that does not fit the job protocol (executeJob result)',
     nonRetryable: true,
     details: [details],

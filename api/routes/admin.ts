@@ -1,18 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { JobListSchema, ListJobsQuerySchema, QueuesSchema, StatsSchema } from '../../contracts/admin.js';
-import { Errors } from '../errors.js';
 import type { AdminService } from '../services/admin-service.js';
 
 /** Operator views. They need the admin role (any request is admin when no API keys are configured). */
 export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async (app, { admin }) => {
-  // Runs after the auth plugin's onRequest hook has set the role; applies to the routes of this plugin only.
-  app.addHook('onRequest', async (request) => {
-    if (request.apiRole !== 'admin') throw new Errors.Forbidden();
-  });
-
   app.get(
     '/v1/jobs',
     {
+      config: { roles: ['admin'] },
       schema: {
         summary: 'List jobs, filtered by status and type',
         description:
@@ -30,6 +25,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
   app.get(
     '/v1/stats',
     {
+      config: { roles: ['admin'] },
       schema: {
         summary: 'Job counts by status, overall and per job type',
         description: 'Approximate, as visibility is. `byType` holds every known job type that has jobs.',
@@ -42,6 +38,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
   app.get(
     '/v1/queues',
     {
+      config: { roles: ['admin'] },
       schema: {
         summary: 'Per job type: backlog count and age, and the workers polling its task queue',
         description: 'Temporal caches these figures for about 5 s and keeps a poller for a few minutes.',

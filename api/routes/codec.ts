@@ -29,7 +29,7 @@ export const codecRoutes: FastifyPluginAsyncZod<{
   // Runs after auth (preflights carry no key and are let through there): the role check spares the preflight.
   app.addHook('onRequest', async (request, reply) => {
     allowCors(request, reply);
-    if (request.method !== 'OPTIONS' && request.apiRole !== 'admin') throw new Errors.Forbidden();
+    if (request.method !== 'OPTIONS' && request.apiRole !== 'admin') throw new Errors.Forbidden('admin');
   });
 
   for (const direction of ['encode', 'decode'] as const) {

@@ -129,7 +129,7 @@ describe('API routes without Temporal', () => {
     });
   });
 
-  it('with keys configured, needs a valid bearer key on /v1 but not on health or docs', async () => {
+  it('with keys configured, needs a valid key on /v1 but not on health or docs', async () => {
     for (const authorization of [
       undefined,
       'Bearer wrong-key-0123456789',

@@ -2,18 +2,18 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { historyToObject } from '../test/replay/history-file.js';
-import { jobTypeCatalogId } from '../contracts/job-types.js';
-import type { JobView } from '../contracts/job.js';
-import echo from '../examples/jobs/echo.js';
-import fail from '../examples/jobs/fail.js';
-import mandelbrot from '../examples/jobs/mandelbrot.js';
-import sleep from '../examples/jobs/sleep.js';
-import tokens from '../examples/jobs/tokens.js';
-import { startStack, waitFor, type TestStack } from '../test/support/stack.js';
-import { bundleWorkflows } from '../workers/orchestrator.js';
-import { resolveTemporalCli } from './temporal-cli.js';
-import { startTemporalDevServer } from './temporal-dev-server.js';
+import { historyToObject } from './history-file.js';
+import { jobTypeCatalogId } from '../../contracts/job-types.js';
+import type { JobView } from '../../contracts/job.js';
+import echo from '../../examples/jobs/echo.js';
+import fail from '../../examples/jobs/fail.js';
+import mandelbrot from '../../examples/jobs/mandelbrot.js';
+import sleep from '../../examples/jobs/sleep.js';
+import tokens from '../../examples/jobs/tokens.js';
+import { startStack, waitFor, type TestStack } from '../support/stack.js';
+import { bundleWorkflows } from '../../workers/orchestrator.js';
+import { resolveTemporalCli } from '../../scripts/temporal-cli.js';
+import { startTemporalDevServer } from '../../scripts/temporal-dev-server.js';
 
 /**
  * Records the histories of real jobs, once, against a real dev server, into test/replay/histories/ (committed).
