@@ -45,6 +45,11 @@ export const Errors = {
     'job "%s" has no artifact "%s"',
     404,
   ),
+  UndecodablePayload: createError<'GPUFLOW_ERR_UNDECODABLE_PAYLOAD', 400, [string]>(
+    'GPUFLOW_ERR_UNDECODABLE_PAYLOAD',
+    'a payload cannot be decoded here: %s',
+    400,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',
