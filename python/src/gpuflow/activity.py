@@ -77,7 +77,11 @@ class JobActivities:
         self.print_line = print_line
         self.on_start = on_start
         self.on_end = on_end
-        self.execute_job = activity.defn(name=ACTIVITY)(self._execute_job)
+
+        async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
+            return await self._execute_job(request)
+
+        self.execute_job = activity.defn(name=ACTIVITY)(execute_job)
 
     async def _execute_job(self, request: dict[str, Any]) -> dict[str, Any]:
         job_type = str(request.get("type"))
