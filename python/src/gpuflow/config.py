@@ -62,6 +62,13 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
         problems.append(f"GPUFLOW_S3_BUCKET: required with {', '.join(s3_given)}")
     if ("GPUFLOW_S3_ACCESS_KEY_ID" in env) != ("GPUFLOW_S3_SECRET_ACCESS_KEY" in env):
         problems.append("GPUFLOW_S3_ACCESS_KEY_ID and GPUFLOW_S3_SECRET_ACCESS_KEY go together (or neither)")
+    # The TS side's payload encryption codec (storage/encryption-codec.ts) is not in the Python SDK yet: a worker
+    # that cannot read the payloads must not start and fail every job it takes.
+    problems.extend(
+        f"{name}: payload encryption is not supported by the Python worker yet; run TS workers for these jobs"
+        for name in ("GPUFLOW_ENCRYPTION_KEY", "GPUFLOW_ENCRYPTION_KEYS")
+        if name in env
+    )
     try:
         profile = ClientConfigProfile.load(override_env_vars=env)
         connect: dict[str, Any] = dict(profile.to_client_connect_config())
