@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../../scripts/temporal-cli.js';
-import { resolvePython } from '../../../scripts/python-env.js';
+import { PY_PYTHON, resolvePython } from '../../../scripts/python-env.js';
+import { PROJECT_ROOT, isExecutable } from '../../../scripts/temporal-cli.js';
 import { runProcess } from '../../support/processes.js';
 import { startedWorker, type WorkerImpl } from '../worker-impl.js';
 
@@ -10,7 +10,9 @@ const HANDLERS = join(import.meta.dirname, '..', 'handlers');
 export const pythonWorker: WorkerImpl = {
   name: 'python',
   async start({ types, capacity, identity, env, graceSeconds = 30 }) {
-    const python = resolvePython();
+    // .ci/run brings the venv up to date (npm run python:install) before the tests; here an existing venv is used as
+    // it is, with this checkout's package on PYTHONPATH, so that a test run never reinstalls a venv others share.
+    const python = isExecutable(PY_PYTHON) ? PY_PYTHON : resolvePython();
     const files = types.map((type) => join(HANDLERS, `${type.replaceAll('-', '_')}.py`));
     const args = ['-m', 'gpuflow', 'worker', ...files, '--capacity', String(capacity), '--identity', identity];
     const process = runProcess(python, [...args, '--grace', String(graceSeconds)], {
