@@ -8,7 +8,7 @@ from pydantic import BaseModel
 import gpuflow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conf_suffix import conf_type  # noqa: E402
+from conf_suffix import conf_type
 
 
 class Fail(BaseModel):

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 import gpuflow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conf_suffix import conf_type  # noqa: E402
+from conf_suffix import conf_type
 
 
 class Stream(BaseModel):
     words: list[str]
-    delayMs: int  # noqa: N815 - the same input as the TS handler's
+    delayMs: int
 
 
 @gpuflow.job(conf_type("conf-stream"), input=Stream, aggregate_stream=True)

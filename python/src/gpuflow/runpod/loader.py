@@ -43,7 +43,7 @@ class RunpodHandlerError(Exception):
     """The file is not a RunPod handler gpuflow can run (no `start` call, no handler, a bad type)."""
 
 
-def load(path: str | os.PathLike[str], type: str) -> JobDefinition:  # noqa: A002 - the CLI's --type
+def load(path: str | os.PathLike[str], type: str) -> JobDefinition:
     """Runs the RunPod handler file at `path` as `python handler.py` would and returns its handler as job `type`.
 
     The file's module-level code (model loading: RunPod's cold start) runs here, once per worker process.
@@ -58,7 +58,7 @@ def load(path: str | os.PathLike[str], type: str) -> JobDefinition:  # noqa: A00
     def start(config: dict[str, Any]) -> None:
         raise _StartCalled(config)
 
-    serverless.start = start  # type: ignore[attr-defined]
+    serverless.start = start
     saved_argv = sys.argv
     sys.argv = [str(file)]
     sys.path.insert(0, str(file.parent))
@@ -75,7 +75,7 @@ def load(path: str | os.PathLike[str], type: str) -> JobDefinition:  # noqa: A00
     return definition_of(config, type, source=str(file))
 
 
-def definition_of(config: dict[str, Any], type: str, *, source: str = "<config>") -> JobDefinition:  # noqa: A002
+def definition_of(config: dict[str, Any], type: str, *, source: str = "<config>") -> JobDefinition:
     """The JobDefinition for a `runpod.serverless.start` config."""
     if not isinstance(config, dict) or not callable(config.get("handler")):
         raise RunpodHandlerError(f"{source}: runpod.serverless.start needs a config with a callable 'handler'")
@@ -104,7 +104,7 @@ def definition_of(config: dict[str, Any], type: str, *, source: str = "<config>"
     return definition
 
 
-def job_of(input: Any, ctx: Context) -> dict[str, Any]:  # noqa: A002
+def job_of(input: Any, ctx: Context) -> dict[str, Any]:
     """The dict a RunPod handler gets: `{"id", "input"}` plus the RunPod fields the gpuflow input carries."""
     job: dict[str, Any] = {"id": ctx.job_id}
     if isinstance(input, dict) and isinstance(input.get(RUNPOD_FIELDS_KEY), dict):
@@ -153,7 +153,7 @@ def _wrap(handler: Callable[..., Any], holder: list[JobDefinition]) -> Callable[
     """A gpuflow handler of the same kind as `handler` (the worker tells the kinds apart with `inspect`)."""
     if inspect.isasyncgenfunction(handler):
 
-        async def run_async_generator(input: Any, ctx: Context) -> AsyncIterator[Any]:  # noqa: A002
+        async def run_async_generator(input: Any, ctx: Context) -> AsyncIterator[Any]:
             job = job_of(input, ctx)
             progress.register(ctx.job_id, ctx)
             chunks = handler(job)
@@ -169,7 +169,7 @@ def _wrap(handler: Callable[..., Any], holder: list[JobDefinition]) -> Callable[
 
     if inspect.isgeneratorfunction(handler):
 
-        def run_generator(input: Any, ctx: Context) -> Iterator[Any]:  # noqa: A002
+        def run_generator(input: Any, ctx: Context) -> Iterator[Any]:
             job = job_of(input, ctx)
             progress.register(ctx.job_id, ctx)
             chunks = handler(job)
@@ -185,7 +185,7 @@ def _wrap(handler: Callable[..., Any], holder: list[JobDefinition]) -> Callable[
 
     if inspect.iscoroutinefunction(handler):
 
-        async def run_async(input: Any, ctx: Context) -> Any:  # noqa: A002
+        async def run_async(input: Any, ctx: Context) -> Any:
             job = job_of(input, ctx)
             progress.register(ctx.job_id, ctx)
             try:
@@ -195,7 +195,7 @@ def _wrap(handler: Callable[..., Any], holder: list[JobDefinition]) -> Callable[
 
         return run_async
 
-    def run_sync(input: Any, ctx: Context) -> Any:  # noqa: A002
+    def run_sync(input: Any, ctx: Context) -> Any:
         job = job_of(input, ctx)
         progress.register(ctx.job_id, ctx)
         try:
@@ -224,12 +224,12 @@ def _import_runpod_serverless() -> Any:
             importlib.import_module("runpod")
         finally:
             sys.path.remove(_STANDIN_PATH)
-    serverless = importlib.import_module("runpod.serverless")
+    serverless: Any = importlib.import_module("runpod.serverless")
     serverless.progress_update = progress.progress_update
     try:
-        rp_progress = importlib.import_module("runpod.serverless.modules.rp_progress")
+        rp_progress: Any = importlib.import_module("runpod.serverless.modules.rp_progress")
     except ImportError:
         pass
     else:
-        rp_progress.progress_update = progress.progress_update  # type: ignore[attr-defined]
+        rp_progress.progress_update = progress.progress_update
     return serverless

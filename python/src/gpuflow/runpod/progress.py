@@ -60,7 +60,7 @@ def percent_of(progress: Any) -> float | None:
 
 
 def message_of(progress: Any) -> str | None:
-    if progress is None or isinstance(progress, (int, float)) and not isinstance(progress, bool):
+    if progress is None or (isinstance(progress, (int, float)) and not isinstance(progress, bool)):
         return None
     if isinstance(progress, str):
         return progress

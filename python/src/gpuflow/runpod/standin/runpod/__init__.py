@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """gpuflow's stand-in for the `runpod` package, used by `gpuflow-worker --runpod` only when runpod is not installed.
 
 It has what RunPod handler files commonly import: `runpod.serverless.start`, `runpod.serverless.progress_update`,

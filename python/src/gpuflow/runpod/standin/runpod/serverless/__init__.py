@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """`runpod.serverless` of gpuflow's stand-in. Under `gpuflow-worker --runpod`, gpuflow replaces `start` and
 `progress_update`; run directly (`python handler.py --test_input '{...}'`), `start` runs one local test job as
 RunPod's does (from `--test_input`, else `./test_input.json`)."""
