@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           // One real Temporal dev server for the whole run, started here (never a mock, never skipped).
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,

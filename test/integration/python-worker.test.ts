@@ -6,7 +6,7 @@ import type { JobView, StreamChunk } from '../../contracts/job.js';
 import { resolvePython } from '../../scripts/python-env.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli.js';
 import { DirectoryBlobStore } from '../../storage/directory-blob-store.js';
-import { runWatched, type GpuflowProcess } from '../support/processes.js';
+import { runProcess, type GpuflowProcess } from '../support/processes.js';
 import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
 
 /**
@@ -75,7 +75,7 @@ async def stream(input, ctx):
 `,
     );
     stack = await startStack({ blobs: new DirectoryBlobStore(join(dataDir, 'blobs')) });
-    worker = runWatched(
+    worker = runProcess(
       resolvePython(),
       ['-m', 'gpuflow', 'worker', handlers, '--capacity', '4', '--identity', `py-host-${suffix}`, '--grace', '5'],
       {

@@ -22,17 +22,18 @@ export function runGpuflow(
   env: Record<string, string>,
   options: { detached?: boolean } = {},
 ): GpuflowProcess {
-  return runWatched(process.execPath, [BIN, ...args], env, options);
+  return runProcess(process.execPath, [BIN, ...args], env, options);
 }
 
-/** Runs any command with extra environment variables, its output kept and watched line by line. */
-export function runWatched(
+/** Runs any command (a Python worker, say) with extra environment variables, its output collected line by line. */
+export function runProcess(
   command: string,
   args: string[],
   env: Record<string, string>,
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; cwd?: string } = {},
 ): GpuflowProcess {
   const child = spawn(command, args, {
+    cwd: options.cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, as a shell gives a foreground job: the test can then signal the whole group.

@@ -1,0 +1,1 @@
+"""`runpod.serverless.modules` of gpuflow's stand-in: only `rp_logger`."""

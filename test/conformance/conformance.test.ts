@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobView, StreamChunk } from '../../contracts/job.js';
+import { isBlobRef } from '../../protocol/blobs.js';
+import { DirectoryBlobStore } from '../../storage/directory-blob-store.js';
+import { readSse } from '../support/sse.js';
+import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
+import { WORKER_IMPLS } from './impls/index.js';
+import { CONFORMANCE_TYPES, TYPE_SUFFIX_VAR, type ConformanceType, type WorkerProcess } from './worker-impl.js';
+
+/**
+ * One set of scenarios, run against every worker implementation: what a user sees through the API must not depend
+ * on the language (or the gateway) a worker is written in.
+ */
+describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
+  const dataDir = mkdtempSync(join(tmpdir(), `gpuflow-conf-${impl.name}-`));
+  const shared = uniqueSuffix();
+  const started: WorkerProcess[] = [];
+  let stack: TestStack;
+  let base: string;
+
+  const startWorker = async (options: { suffix: string; types?: readonly ConformanceType[]; capacity?: number }) => {
+    const worker = await impl.start({
+      types: options.types ?? CONFORMANCE_TYPES,
+      capacity: options.capacity ?? 4,
+      identity: `${impl.name}-${uniqueSuffix()}`,
+      graceSeconds: 20,
+      env: {
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        GPUFLOW_DATA_DIR: dataDir,
+        [TYPE_SUFFIX_VAR]: options.suffix,
+      },
+    });
+    started.push(worker);
+    return worker;
+  };
+  const submit = async (type: string, input: unknown, extra: object = {}) => {
+    const response = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type, input, dedup: false, ...extra },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json<JobView>();
+  };
+  const view = async (id: string) => (await stack.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobView>();
+  const until = (id: string, done: (v: JobView) => boolean, timeoutMs?: number) =>
+    waitFor(() => view(id), done, timeoutMs);
+  const ended = (v: JobView) => ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].includes(v.status);
+
+  beforeAll(async () => {
+    stack = await startStack({ blobs: new DirectoryBlobStore(join(dataDir, 'blobs')) });
+    base = await stack.app.listen({ port: 0, host: '127.0.0.1' });
+    await startWorker({ suffix: shared });
+  }, 120_000);
+  afterEach(() => {
+    // Workers of one scenario only (the shared one, started first, stays).
+    for (const worker of started.splice(1)) worker.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    for (const worker of started) worker.kill('SIGKILL');
+    await Promise.all(started.map((worker) => worker.process.exited));
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('completes a job, with progress in GET /v1/jobs/:id within about a second', async () => {
+    const job = await submit(`conf-sleep-${shared}`, { seconds: 3 });
+    const running = await until(job.id, (v) => v.status === 'IN_PROGRESS');
+    const runningAt = Date.now();
+    // The handler reports "slept 1 of 3" one second into the job: it shows within about a second after that.
+    await until(job.id, (v) => /slept [12] of 3/.test(v.progress?.message ?? ''));
+    expect(Date.now() - runningAt).toBeLessThan(3500);
+    const done = await until(job.id, ended);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempt: 1, output: { slept: 3, resumedFrom: 0, attempt: 1 } });
+    expect(done.workerId).toBe(started[0]!.identity);
+    expect(running.workerId ?? done.workerId).toBe(started[0]!.identity);
+  });
+
+  it.each([
+    ['an async', 'conf-sleep'],
+    ['a sync', 'conf-spin'],
+  ])('delivers a cancel to %s handler within about a second', async (_kind, type) => {
+    const job = await submit(`${type}-${shared}`, { seconds: 60 });
+    await until(job.id, (v) => v.status === 'IN_PROGRESS' && v.progress !== undefined && v.progress !== null);
+    const cancelledAt = Date.now();
+    const cancel = await stack.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
+    expect(cancel.statusCode).toBeLessThan(300);
+    await started[0]!.process.waitForLine(new RegExp(`${type} stopped: ${job.id}`), 10_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(3000);
+    expect((await until(job.id, ended)).status).toBe('CANCELLED');
+  });
+
+  it('retries the job of a SIGKILLed worker on another worker, from its checkpoint', async () => {
+    const suffix = uniqueSuffix();
+    const doomed = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
+    const job = await submit(`conf-sleep-${suffix}`, { seconds: 6 }, { policy: { heartbeatTimeoutMs: 2000 } });
+    await until(job.id, (v) => v.status === 'IN_PROGRESS' && /slept [2-5] of 6/.test(v.progress?.message ?? ''));
+    doomed.kill('SIGKILL');
+    expect(await doomed.process.exited).toBe('SIGKILL');
+    const rescuer = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
+    const done = await until(job.id, ended, 40_000);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2, workerId: rescuer.identity });
+    const output = done.output as { resumedFrom: number; slept: number };
+    expect(output.slept).toBe(6);
+    expect(output.resumedFrom).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lets a running job finish on SIGTERM, then exits 0', async () => {
+    const suffix = uniqueSuffix();
+    const worker = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
+    const job = await submit(`conf-sleep-${suffix}`, { seconds: 3 });
+    await until(job.id, (v) => v.status === 'IN_PROGRESS');
+    worker.kill('SIGTERM');
+    expect(await worker.process.exited).toBe(0);
+    expect(await view(job.id)).toMatchObject({ status: 'COMPLETED', attempt: 1, workerId: worker.identity });
+  });
+
+  it('fails a schema failure and a non-retryable JobError at once, each on its first attempt', async () => {
+    const badInput = await submit(`conf-echo-${shared}`, { text: 5 });
+    const nonRetryable = await submit(`conf-fail-${shared}`, { message: 'bad image', retryable: false });
+    const schema = await until(badInput.id, ended, 15_000);
+    expect(schema).toMatchObject({ status: 'FAILED', attempt: 1 });
+    expect(JSON.stringify(schema.error)).toMatch(/text/);
+    const failed = await until(nonRetryable.id, ended, 15_000);
+    expect(failed).toMatchObject({ status: 'FAILED', attempt: 1 });
+    expect(JSON.stringify(failed.error)).toContain('bad image');
+  });
+
+  it('streams chunks over SSE and JSON polling, with the aggregated output', async () => {
+    const words = 'one two three four five six'.split(' ');
+    const job = await submit(`conf-stream-${shared}`, { words, delayMs: 250 });
+    const events = await readSse(`${base}/v1/jobs/${job.id}/stream`);
+    const chunks = events.filter((e) => e.event === 'chunk').map((e) => e.data as StreamChunk);
+    expect(chunks.map((c) => c.data)).toEqual(words);
+    expect(chunks.map((c) => c.seq)).toEqual(words.map((_w, i) => i + 1));
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { status: 'COMPLETED', output: words } });
+    const polled = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/stream?after=2` });
+    expect(polled.json<{ chunks: StreamChunk[]; done: boolean }>()).toMatchObject({ done: true });
+    expect(polled.json<{ chunks: StreamChunk[] }>().chunks.map((c) => c.data)).toEqual(words.slice(2));
+  });
+
+  it('stores an artifact that downloads through the API', async () => {
+    const text = `report of ${impl.name} ${shared}`;
+    const job = await submit(`conf-artifact-${shared}`, { text });
+    const done = await until(job.id, ended);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.artifacts?.map((a) => a.name)).toEqual(['report.txt']);
+    const download = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/artifacts/report.txt` });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toMatch(/^text\/plain/);
+    expect(download.body).toBe(text);
+  });
+
+  it('passes a 10 MB input by reference, not through the workflow history', async () => {
+    const blob = 'z'.repeat(10 * 1024 * 1024);
+    const job = await submit(`conf-echo-${shared}`, { text: 'big', blob });
+    const done = await until(job.id, ended, 60_000);
+    expect(done).toMatchObject({ status: 'COMPLETED', output: { text: 'big', blobLength: blob.length } });
+    const { history } = await stack.client.workflowService.getWorkflowExecutionHistory({
+      namespace: stack.client.options.namespace,
+      execution: { workflowId: job.id },
+      maximumPageSize: 1,
+    });
+    const payload = history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(payload.data!.byteLength).toBeLessThan(4096);
+    const started = stack.client.options.loadedDataConverter.payloadConverter.fromPayload<{ input: unknown }>(payload);
+    expect(isBlobRef(started.input)).toBe(true);
+  });
+
+  it('holds its capacity: never more jobs at once than --capacity', async () => {
+    const suffix = uniqueSuffix();
+    await startWorker({ suffix, types: ['conf-sleep'], capacity: 2 });
+    const jobs = await Promise.all([1, 2, 3, 4].map(() => submit(`conf-sleep-${suffix}`, { seconds: 2 })));
+    await waitFor(
+      async () => Promise.all(jobs.map((job) => view(job.id))),
+      (views) => views.every(ended),
+      40_000,
+    );
+    // When each handler ran, by its own clock: never three at once, and two at once (not one after another).
+    const spans = await Promise.all(
+      jobs.map(async (job) => (await view(job.id)).output as { ranFrom: number; ranTo: number }),
+    );
+    const overlapAt = (t: number) => spans.filter((s) => s.ranFrom <= t && t < s.ranTo).length;
+    const most = Math.max(...spans.map((s) => overlapAt(s.ranFrom)));
+    expect(most).toBe(2);
+    for (const job of jobs) expect((await view(job.id)).status).toBe('COMPLETED');
+  });
+});
