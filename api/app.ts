@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { fastifySSE } from '@fastify/sse';
@@ -23,9 +24,18 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
+import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
+import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The RunPod worker gateway, when {@link AppDeps.gateway} is set (its `runners` feed `/health` and queues). */
+    gateway?: RunPodGateway;
+  }
+}
 
 export interface AppDeps {
   client: Client;
@@ -44,6 +54,11 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
+  /**
+   * The RunPod worker gateway (`/runpod-worker/...`): set to let unmodified runpod workers take jobs over HTTP.
+   * `connection` is this process's connection for the gateway's per-type Temporal workers.
+   */
+  gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -52,6 +67,8 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
+    // RunPod job ids handed to HTTP runners carry the attempt's task token (api/gateway/held-jobs.ts).
+    routerOptions: { maxParamLength: 2048 },
     bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
@@ -106,6 +123,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader) });
   await app.register(adminRoutes, { admin });
+  if (deps.gateway) {
+    const gateway = new RunPodGateway({ ...deps.gateway, client, namespace: deps.namespace, blobs, payloadThresholdBytes, log: app.log });
+    app.decorate('gateway', gateway);
+    app.addHook('onClose', () => gateway.close());
+    await app.register(runpodWorkerRoutes, { gateway });
+  }
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
   return app;
 }

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
@@ -16,6 +17,9 @@ export async function runApiServer(env: Env): Promise<void> {
     );
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
+  // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
+  Runtime.install({ shutdownSignals: [] });
+  const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const app = await buildApp({
     client,
@@ -27,6 +31,7 @@ export async function runApiServer(env: Env): Promise<void> {
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
+    gateway: { connection: workerConnection },
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(
@@ -41,6 +46,7 @@ export async function runApiServer(env: Env): Promise<void> {
     app
       .close()
       .then(() => connection.close())
+      .then(() => workerConnection.close())
       .then(
         () => process.exit(0),
         (err: unknown) => {

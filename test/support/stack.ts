@@ -68,6 +68,8 @@ export async function startStack(
     /** @defaultValue a directory store in a temporary directory, removed by `stop()` */
     blobs?: BlobStore;
     payloadThresholdBytes?: number;
+    /** Serve the RunPod worker gateway; `holdMs` bounds its long-polls. */
+    gateway?: { holdMs?: number; onTiming?: (timing: { id: string; handOutMs: number; doneMs: number }) => void };
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
@@ -95,6 +97,7 @@ export async function startStack(
     webhooks: { allowPrivate },
     blobs,
     payloadThresholdBytes,
+    ...(options.gateway ? { gateway: { connection, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
