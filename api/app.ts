@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { fastifySSE } from '@fastify/sse';
@@ -124,7 +123,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader) });
   await app.register(adminRoutes, { admin });
   if (deps.gateway) {
-    const gateway = new RunPodGateway({ ...deps.gateway, client, namespace: deps.namespace, blobs, payloadThresholdBytes, log: app.log });
+    const gateway = new RunPodGateway({
+      ...deps.gateway,
+      client,
+      namespace: deps.namespace,
+      blobs,
+      payloadThresholdBytes,
+      log: app.log,
+    });
     app.decorate('gateway', gateway);
     app.addHook('onClose', () => gateway.close());
     await app.register(runpodWorkerRoutes, { gateway });

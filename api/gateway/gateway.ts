@@ -126,7 +126,12 @@ export class RunPodGateway {
         await job.batcher.flush();
         const handlerTimeMs = Math.round((performance.now() - job.handedAtMs) * 100) / 100;
         const output = await this.externalize(job, body.output ?? null);
-        await activity.complete(job.taskToken, { output, artifacts: [], attemptFacts: job.attemptFacts, handlerTimeMs });
+        await activity.complete(job.taskToken, {
+          output,
+          artifacts: [],
+          attemptFacts: job.attemptFacts,
+          handlerTimeMs,
+        });
       }
     } catch (err) {
       this.ignoreEnded(err, job.id);
@@ -221,7 +226,10 @@ export class RunPodGateway {
     const activity = Context.current();
     const { info } = activity;
     if (request.type !== type) {
-      throw ApplicationFailure.nonRetryable(`this worker does not serve job type "${request.type}"`, FailureTypes.unknownJobType);
+      throw ApplicationFailure.nonRetryable(
+        `this worker does not serve job type "${request.type}"`,
+        FailureTypes.unknownJobType,
+      );
     }
     let input: unknown;
     try {
@@ -236,7 +244,10 @@ export class RunPodGateway {
     const startedAt = new Date().toISOString();
     const worker = await this.runners.handOut(type, { id, input }, HAND_OUT_WAIT_MS, activity.cancellationSignal);
     if (!worker) {
-      throw ApplicationFailure.retryable('the runner that asked for this job went away before it arrived', FailureTypes.noRunner);
+      throw ApplicationFailure.retryable(
+        'the runner that asked for this job went away before it arrived',
+        FailureTypes.noRunner,
+      );
     }
     const previous = HeartbeatDetailsSchema.safeParse(info.heartbeatDetails);
     const details: HeartbeatDetails = { progress: null, log: [] };

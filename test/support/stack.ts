@@ -79,6 +79,7 @@ export async function startStack(
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }), namespace: NAMESPACE });
+  const gatewayConnection = options.gateway ? await NativeConnection.connect({ address }) : undefined;
   const orchestrator: Worker = await createOrchestrator({
     connection,
     namespace: NAMESPACE,
@@ -97,7 +98,9 @@ export async function startStack(
     webhooks: { allowPrivate },
     blobs,
     payloadThresholdBytes,
-    ...(options.gateway ? { gateway: { connection, ...options.gateway } } : {}),
+    // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
+    // and the tests run native workers of the same types in this process.
+    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -135,6 +138,7 @@ export async function startStack(
       await orchestratorRun;
       await app.close();
       await client.connection.close();
+      await gatewayConnection?.close();
       await connection.close();
       if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },

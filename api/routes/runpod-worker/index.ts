@@ -32,7 +32,7 @@ function goneSignal(reply: FastifyReply): AbortSignal {
 
 /** The body the runpod SDK posts is JSON whatever its content type says (x-www-form-urlencoded); undefined if not. */
 function jsonBody(body: unknown): DoneBody {
-  if (body && typeof body === 'object' && !Array.isArray(body)) return body as DoneBody;
+  if (body && typeof body === 'object' && !Array.isArray(body)) return body;
   return {};
 }
 
@@ -55,7 +55,10 @@ export const runpodWorkerRoutes: FastifyPluginAsyncZod<{ gateway: RunPodGateway 
     checkType(request, type);
     const job = await gateway.take(type, worker, goneSignal(reply));
     if (!job) return reply.code(204).send();
-    return reply.code(200).type('application/json').send(JSON.stringify(batch ? [job] : job));
+    return reply
+      .code(200)
+      .type('application/json')
+      .send(JSON.stringify(batch ? [job] : job));
   };
   const takeSchema = { summary: 'RunPod worker: take a job (long-poll, then 204)', params: TypeParams };
   app.get(`${RUNPOD_WORKER_PREFIX}/:type/job-take/:worker`, { config: ROLES, schema: takeSchema }, take(false));
@@ -102,7 +105,8 @@ export const runpodWorkerRoutes: FastifyPluginAsyncZod<{ gateway: RunPodGateway 
       checkType(request, type);
       const { job_id: jobIds, status, check, reason } = request.query;
       // W8: the start-up fitness report comes here too; the worker exits right after it.
-      if (status === 'unhealthy') request.log.warn({ type, worker, check, reason }, 'runpod worker failed a fitness check');
+      if (status === 'unhealthy')
+        request.log.warn({ type, worker, check, reason }, 'runpod worker failed a fitness check');
       await gateway.ping(type, worker, jobIds ? jobIds.split(',').filter(Boolean) : []);
       return {};
     },
