@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import type { Env } from '../config/env.js';
+import { encryptionKeysOf, type Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
+import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
 
@@ -20,7 +21,8 @@ export async function runApiServer(env: Env): Promise<void> {
   // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
   Runtime.install({ shutdownSignals: [] });
   const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({
     client,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -31,7 +33,11 @@ export async function runApiServer(env: Env): Promise<void> {
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
-    gateway: { connection: workerConnection },
+    requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
+    codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    gateway: { connection: workerConnection, dataConverter },
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

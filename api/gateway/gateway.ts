@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { ApplicationFailure, CompleteAsyncError, Context } from '@temporalio/activity';
 import { ActivityCancelledError, ActivityNotFoundError, type Client } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
+import type { DataConverter, SignalDefinition } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
 import { EXECUTE_JOB_ACTIVITY, type ExecuteJobInput } from '../../protocol/activity.js';
@@ -22,6 +22,8 @@ export interface GatewayOptions {
   /** The API process's own connection for the per-type Temporal workers. */
   connection: NativeConnection;
   namespace: string;
+  /** The codecs of every gpuflow process (payload encryption): the gateway's workers decode tasks with them. */
+  dataConverter?: DataConverter;
   blobs?: BlobStore;
   /** @defaultValue 262144 */
   payloadThresholdBytes?: number;
@@ -199,6 +201,7 @@ export class RunPodGateway {
       connection: this.options.connection,
       namespace: this.options.namespace,
       taskQueue: jobTaskQueue(type),
+      ...(this.options.dataConverter ? { dataConverter: this.options.dataConverter } : {}),
       identity: this.options.identity ?? `gateway-${hostname()}-${process.pid}`,
       activities: { [EXECUTE_JOB_ACTIVITY]: (request: ExecuteJobInput) => this.executeJob(type, request) },
       tuner: {

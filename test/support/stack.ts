@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
@@ -70,15 +71,22 @@ export async function startStack(
     payloadThresholdBytes?: number;
     /** Serve the RunPod worker gateway; `holdMs` bounds its long-polls. */
     gateway?: { holdMs?: number; onTiming?: (timing: { id: string; handOutMs: number; doneMs: number }) => void };
+    /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
+    dataConverter?: DataConverter;
+    codecCorsOrigins?: string[];
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
   const blobs = options.blobs ?? new DirectoryBlobStore(blobDir!);
-  const { payloadThresholdBytes } = options;
+  const { payloadThresholdBytes, dataConverter } = options;
   const address = options.address ?? inject('temporalAddress');
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
   const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection: await Connection.connect({ address }), namespace: NAMESPACE });
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    namespace: NAMESPACE,
+    dataConverter,
+  });
   const gatewayConnection = options.gateway ? await NativeConnection.connect({ address }) : undefined;
   const orchestrator: Worker = await createOrchestrator({
     connection,
@@ -87,6 +95,7 @@ export async function startStack(
     workflowBundle: { codePath: options.workflowBundlePath ?? inject('workflowBundlePath') },
     webhooks: options.webhooks ?? TEST_WEBHOOKS,
     blobs,
+    dataConverter,
   });
   const orchestratorRun = orchestrator.run();
   const { allowPrivate } = options.webhooks ?? TEST_WEBHOOKS;
@@ -98,9 +107,10 @@ export async function startStack(
     webhooks: { allowPrivate },
     blobs,
     payloadThresholdBytes,
+    codecCorsOrigins: options.codecCorsOrigins,
     // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
     // and the tests run native workers of the same types in this process.
-    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, ...options.gateway } } : {}),
+    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, dataConverter, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -118,6 +128,7 @@ export async function startStack(
         shutdownGraceMs: 5000,
         blobs,
         payloadThresholdBytes,
+        dataConverter,
         ...workerOptions,
       });
       const run = worker.run();
