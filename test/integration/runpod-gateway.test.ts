@@ -102,7 +102,7 @@ const ended = (id: string, timeoutMs = 60_000): Promise<JobView> =>
   );
 
 describe('RunPod worker gateway', () => {
-  it('runs a sync handler with progress updates, and shows the runner in /v1/queues', async () => {
+  it('runs a sync handler with progress updates, and counts the runner as running, then idle', async () => {
     const type = `rp-sync-${uniqueSuffix()}`;
     startRunner('sync_handler.py', type, `sync-${type}`);
     const id = await submit(type, { hello: 'world', progress_steps: 3, sleep: 1.5 });
@@ -114,7 +114,7 @@ describe('RunPod worker gateway', () => {
     expect(running.status).toBe('IN_PROGRESS');
     expect(JSON.parse(running.progress?.message ?? 'null') as unknown).toHaveProperty('step');
     const queues = await stack.app.inject({ method: 'GET', url: '/v1/queues', headers: submitHeaders });
-    expect(queues.statusCode).toBe(403); // a submit key reads no operator views; the runner shows in the registry
+    expect(queues.statusCode).toBe(403); // operator views need an admin key
     expect(stack.app.gateway?.runners.runnersOf(type)).toEqual({ idle: 0, running: 1 });
     const done = await ended(id);
     expect(done).toMatchObject({ status: 'COMPLETED', output: { echo: { hello: 'world' }, job_id: id } });
