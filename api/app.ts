@@ -27,9 +27,18 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
+import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
+import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The RunPod worker gateway, when {@link AppDeps.gateway} is set (its `runners` feed `/health` and queues). */
+    gateway?: RunPodGateway;
+  }
+}
 
 export interface AppDeps {
   client: Client;
@@ -60,6 +69,11 @@ export interface AppDeps {
   keepAliveTimeoutMs?: number;
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
+  /**
+   * The RunPod worker gateway (`/runpod-worker/...`): set to let unmodified runpod workers take jobs over HTTP.
+   * `connection` is this process's connection for the gateway's per-type Temporal workers.
+   */
+  gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
@@ -75,6 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: deps.logger ?? false,
+    // RunPod job ids handed to HTTP runners carry the attempt's task token (api/gateway/held-jobs.ts).
+    routerOptions: { maxParamLength: 2048 },
     bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
     requestTimeout,
     connectionTimeout: deps.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
@@ -166,6 +182,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader), shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
+  if (deps.gateway) {
+    const gateway = new RunPodGateway({
+      ...deps.gateway,
+      client,
+      namespace: deps.namespace,
+      blobs,
+      payloadThresholdBytes,
+      log: app.log,
+    });
+    app.decorate('gateway', gateway);
+    app.addHook('onClose', () => gateway.close());
+    await app.register(runpodWorkerRoutes, { gateway });
+  }
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],

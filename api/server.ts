@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { encryptionKeysOf, type Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
@@ -17,6 +18,9 @@ export async function runApiServer(env: Env): Promise<void> {
     );
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
+  // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
+  Runtime.install({ shutdownSignals: [] });
+  const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({
@@ -33,6 +37,7 @@ export async function runApiServer(env: Env): Promise<void> {
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    gateway: { connection: workerConnection, dataConverter },
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(
@@ -47,6 +52,7 @@ export async function runApiServer(env: Env): Promise<void> {
     app
       .close()
       .then(() => connection.close())
+      .then(() => workerConnection.close())
       .then(
         () => process.exit(0),
         (err: unknown) => {

@@ -3,16 +3,24 @@ import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
-export const API_ROLES = ['submit', 'admin'] as const;
+export const API_ROLES = ['submit', 'admin', 'worker'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 export interface ApiKey {
   key: string;
   role: ApiRole;
+  /** `worker` keys only: the job types this key may take and finish; absent: any type. */
+  types?: readonly string[];
 }
+
+const JOB_TYPE = /^[a-z][a-z0-9-]{0,62}$/;
 
 const port = z.coerce.number().int().min(1).max(65_535);
 
-/** `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. */
+/**
+ * `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. A `worker` key (an
+ * HTTP runner on a GPU host: it takes and finishes jobs, nothing else) may be limited to some job types:
+ * `key:worker=render|upscale`.
+ */
 const apiKeys = z
   .string()
   .default('')
@@ -22,15 +30,18 @@ const apiKeys = z
       .split(',')
       .map((part) => part.trim())
       .filter(Boolean)) {
-      const [key = '', role = 'submit', ...rest] = entry.split(':');
-      if (rest.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole)) {
+      const [key = '', roleSpec = 'submit', ...rest] = entry.split(':');
+      const [role = '', typeList, ...extra] = roleSpec.split('=');
+      const types = typeList === undefined ? undefined : typeList.split('|');
+      const badTypes = types !== undefined && (role !== 'worker' || !types.every((type) => JOB_TYPE.test(type)));
+      if (rest.length > 0 || extra.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole) || badTypes) {
         ctx.addIssue({
           code: 'custom',
-          message: `each entry must be <key>[:submit|admin] with a key of at least 16 characters`,
+          message: `each entry must be <key>[:submit|admin|worker[=<type>|<type>...]] with a key of at least 16 characters`,
         });
         return z.NEVER;
       }
-      keys.push({ key, role: role as ApiRole });
+      keys.push({ key, role: role as ApiRole, ...(types ? { types } : {}) });
     }
     return keys;
   });

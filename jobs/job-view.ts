@@ -83,7 +83,11 @@ export function buildJobView(
       attempt: queued ? attempt - 1 : attempt,
       progress: details?.progress ?? null,
       startedAt: queued ? base.startedAt : (iso(startedMs) ?? base.startedAt),
-      workerId: queued ? base.workerId : pending.lastWorkerIdentity || base.workerId,
+      // The attempt's own report names the worker that runs it; Temporal's poller identity would name the gateway
+      // for a job an HTTP runner holds.
+      workerId: queued
+        ? base.workerId
+        : (memo.attempt === attempt ? memo.workerId : undefined) || pending.lastWorkerIdentity || base.workerId,
     };
   }
 

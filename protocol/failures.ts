@@ -17,6 +17,13 @@ export const FailureTypes = {
   inputUnavailable: 'InputUnavailable',
   /** Worker: a streaming handler yielded a chunk over `STREAM_LIMITS.maxChunkBytes`. Non-retryable. */
   streamChunkTooLarge: 'StreamChunkTooLarge',
+  /**
+   * Gateway: a RunPod worker's result carried a truthy `error` (the handler returned one, or raised). The message is
+   * that `error`, as a string when it was one and as JSON text otherwise. Non-retryable, as on RunPod.
+   */
+  runPodError: 'RunPodError',
+  /** Gateway: the runner that asked for the task went away before it arrived, and no other came. Retryable. */
+  noRunner: 'NoRunner',
   /** Workflow: the worker completed with a result that does not fit `ExecuteJobResultSchema`. */
   malformedResult: 'MalformedResult',
   /** Workflow: the last attempt ran past `executionTimeoutMs`. */

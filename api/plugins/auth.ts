@@ -8,11 +8,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The role of the API key that authenticated the request; `admin` when no keys are configured. */
     apiRole: ApiRole;
+    /** A `worker` key's job types (absent: any type, and always absent for other roles). */
+    apiKeyTypes: readonly string[] | undefined;
   }
   interface FastifyContextConfig {
     /**
      * The roles whose keys may call this route.
-     * @defaultValue any valid key
+     * @defaultValue submit and admin keys: a `worker` key (a GPU host, the most exposed machine) reaches only the
+     * routes that name it
      */
     roles?: readonly ApiRole[];
   }
@@ -40,6 +43,9 @@ export function isPublicRoute(url: string, method = 'GET'): boolean {
   );
 }
 
+/** Who may call a route that declares no roles. */
+const DEFAULT_ROLES: readonly ApiRole[] = ['submit', 'admin'];
+
 const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 
 /** `Bearer <key>`, or the bare key as RunPod's clients send it. */
@@ -54,8 +60,9 @@ const AUTHORIZATION = /^\s*(?:Bearer\s+)?(\S+)\s*$/i;
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { apiKeys: readonly ApiKey[] }) => {
     // Comparing fixed-size digests in constant time leaks neither a key's content nor its length.
-    const keys = options.apiKeys.map((entry) => ({ digest: digest(entry.key), role: entry.role }));
+    const keys = options.apiKeys.map((entry) => ({ digest: digest(entry.key), role: entry.role, types: entry.types }));
     app.decorateRequest('apiRole', 'admin');
+    app.decorateRequest('apiKeyTypes', undefined);
     app.addHook('onRoute', (route: RouteOptions) => {
       const roles = route.config?.roles;
       if (roles === undefined) return;
@@ -75,7 +82,8 @@ export const authPlugin = fp(
       const found = hashed && keys.find((key) => timingSafeEqual(key.digest, hashed));
       if (!found) throw new Errors.Unauthorized();
       request.apiRole = found.role;
-      const roles = request.routeOptions.config.roles;
+      request.apiKeyTypes = found.types;
+      const roles = request.routeOptions.config.roles ?? DEFAULT_ROLES;
       if (roles && !roles.includes(found.role)) throw new Errors.Forbidden(roles.join(' or '));
     });
   },

@@ -69,6 +69,8 @@ export async function startStack(
     /** @defaultValue a directory store in a temporary directory, removed by `stop()` */
     blobs?: BlobStore;
     payloadThresholdBytes?: number;
+    /** Serve the RunPod worker gateway; `holdMs` bounds its long-polls. */
+    gateway?: { holdMs?: number; onTiming?: (timing: { id: string; handOutMs: number; doneMs: number }) => void };
     /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
@@ -85,6 +87,7 @@ export async function startStack(
     namespace: NAMESPACE,
     dataConverter,
   });
+  const gatewayConnection = options.gateway ? await NativeConnection.connect({ address }) : undefined;
   const orchestrator: Worker = await createOrchestrator({
     connection,
     namespace: NAMESPACE,
@@ -105,6 +108,9 @@ export async function startStack(
     blobs,
     payloadThresholdBytes,
     codecCorsOrigins: options.codecCorsOrigins,
+    // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
+    // and the tests run native workers of the same types in this process.
+    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, dataConverter, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -143,6 +149,7 @@ export async function startStack(
       await orchestratorRun;
       await app.close();
       await client.connection.close();
+      await gatewayConnection?.close();
       await connection.close();
       if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },
