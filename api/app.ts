@@ -12,6 +12,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
+import type { MaxJobsInFlight, RateLimits } from '../config/limits.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { tenantScopePlugin } from './plugins/tenant-scope.js';
+import { InFlightCaps } from './services/in-flight-caps.js';
 import { Errors } from './errors.js';
 import { decodeUtf8, jsonTextProblem } from './json-body.js';
 import { codecRoutes } from './routes/codec.js';
@@ -76,6 +80,12 @@ export interface AppDeps {
   gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
+  /** Requests per key and window, by role and tenant (GPUFLOW_RATE_LIMITS). @defaultValue none: unlimited */
+  rateLimits?: RateLimits;
+  /** Jobs queued or running at once per tenant (GPUFLOW_MAX_JOBS_IN_FLIGHT). @defaultValue none: no cap */
+  maxJobsInFlight?: MaxJobsInFlight;
+  /** How long a tenant's count of jobs in flight is reused before visibility is asked again, ms. @defaultValue 2000 */
+  inFlightCacheMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -105,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   // First, so that its hooks see every route, whatever registers it and wherever it is mounted.
   await app.register(authPlugin, { apiKeys: deps.apiKeys ?? [] });
+  await app.register(tenantScopePlugin, { client: deps.client, temporalTimeoutMs: deps.temporalTimeoutMs ?? 5000 });
+  await app.register(rateLimitPlugin, { limits: deps.rateLimits ?? { byRole: {}, byTenant: {} } });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
@@ -165,7 +177,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // One for the whole app: a malformed value a worker produced is reported once per job and field.
   const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
+  const caps = new InFlightCaps({
+    client,
+    controlTaskQueue,
+    caps: deps.maxJobsInFlight ?? {},
+    cacheMs: deps.inFlightCacheMs,
+  });
   const jobs = new JobService({
+    admit: (tenant) => caps.admit(tenant),
     shutdown: shutdown.signal,
     client,
     values,

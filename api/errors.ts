@@ -50,6 +50,16 @@ export const Errors = {
     'a payload cannot be decoded here: %s',
     400,
   ),
+  RateLimited: createError<'GPUFLOW_ERR_RATE_LIMITED', 429, [number, string, number]>(
+    'GPUFLOW_ERR_RATE_LIMITED',
+    'rate limited: at most %d requests per %s for this key; retry in %d s',
+    429,
+  ),
+  TooManyJobs: createError<'GPUFLOW_ERR_TOO_MANY_JOBS', 429, [string, number, number]>(
+    'GPUFLOW_ERR_TOO_MANY_JOBS',
+    'tenant "%s" may have at most %d jobs queued or running at once and has %d: wait for some to end',
+    429,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

@@ -27,6 +27,8 @@ export async function runApiServer(env: Env): Promise<void> {
     client,
     namespace: env.TEMPORAL_NAMESPACE,
     apiKeys: env.GPUFLOW_API_KEYS,
+    rateLimits: env.GPUFLOW_RATE_LIMITS,
+    maxJobsInFlight: env.GPUFLOW_MAX_JOBS_IN_FLIGHT,
     logger: { level: env.GPUFLOW_LOG_LEVEL },
     // The API does not sign: the secret only says that the orchestrators can.
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),

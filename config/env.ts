@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
+import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
+import { maxJobsInFlight, rateLimits } from './limits.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export const API_ROLES = ['submit', 'admin', 'worker'] as const;
@@ -10,6 +12,8 @@ export interface ApiKey {
   role: ApiRole;
   /** `worker` keys only: the job types this key may take and finish; absent: any type. */
   types?: readonly string[];
+  /** The tenant whose jobs this key submits and sees (an admin key sees every tenant's). @defaultValue 'default' */
+  tenant?: string;
 }
 
 const JOB_TYPE = /^[a-z][a-z0-9-]{0,62}$/;
@@ -19,7 +23,8 @@ const port = z.coerce.number().int().min(1).max(65_535);
 /**
  * `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. A `worker` key (an
  * HTTP runner on a GPU host: it takes and finishes jobs, nothing else) may be limited to some job types:
- * `key:worker=render|upscale`.
+ * `key:worker=render|upscale`. `@tenant` at the end puts the key in a tenant (`key:submit@acme`, `key@acme`);
+ * without one it is in the `default` tenant.
  */
 const apiKeys = z
   .string()
@@ -30,18 +35,30 @@ const apiKeys = z
       .split(',')
       .map((part) => part.trim())
       .filter(Boolean)) {
-      const [key = '', roleSpec = 'submit', ...rest] = entry.split(':');
+      const at = entry.lastIndexOf('@');
+      const tenant = at < 0 ? DEFAULT_TENANT : entry.slice(at + 1);
+      const [key = '', roleSpec = 'submit', ...rest] = (at < 0 ? entry : entry.slice(0, at)).split(':');
       const [role = '', typeList, ...extra] = roleSpec.split('=');
       const types = typeList === undefined ? undefined : typeList.split('|');
       const badTypes = types !== undefined && (role !== 'worker' || !types.every((type) => JOB_TYPE.test(type)));
-      if (rest.length > 0 || extra.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole) || badTypes) {
+      const badTenant = !TenantNameSchema.safeParse(tenant).success;
+      if (
+        rest.length > 0 ||
+        extra.length > 0 ||
+        key.length < 16 ||
+        !API_ROLES.includes(role as ApiRole) ||
+        badTypes ||
+        badTenant
+      ) {
         ctx.addIssue({
           code: 'custom',
-          message: `each entry must be <key>[:submit|admin|worker[=<type>|<type>...]] with a key of at least 16 characters`,
+          message:
+            'each entry must be <key>[:submit|admin|worker[=<type>|<type>...]][@<tenant>] with a key of at least 16 ' +
+            'characters and a tenant of a-z 0-9 _ -',
         });
         return z.NEVER;
       }
-      keys.push({ key, role: role as ApiRole, ...(types ? { types } : {}) });
+      keys.push({ key, role: role as ApiRole, ...(types ? { types } : {}), tenant });
     }
     return keys;
   });
@@ -158,6 +175,13 @@ const EnvSchema = z.object({
   /** Prepended to every object key, e.g. `gpuflow/`. */
   GPUFLOW_S3_PREFIX: z.string().min(1).max(512).optional(),
   GPUFLOW_API_KEYS: apiKeys,
+  /**
+   * Requests per key and time window, by role and by tenant: `submit=600/1m,admin=6000/1m,tenant:acme=60/1m`. A key
+   * gets its tenant's limit when the tenant has one, else its role's; unlisted: unlimited. Over it: a 429.
+   */
+  GPUFLOW_RATE_LIMITS: rateLimits,
+  /** Jobs queued or running at once per tenant: `acme=20,*=500` (`*`: every tenant not listed). Unset: no cap. */
+  GPUFLOW_MAX_JOBS_IN_FLIGHT: maxJobsInFlight,
   /** gRPC port of the embedded Temporal dev server; its Web UI listens 1000 above. */
   GPUFLOW_TEMPORAL_PORT: port.default(7233),
   /** Where `gpuflow submit|status|cancel` find the API, and the key they send. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TenantNameSchema } from './tenant.js';
 import { JobTypeSchema, JobViewSchema } from './job.js';
 import { JOB_STATUSES, JobStatusSchema, type JobStatus } from './status.js';
 
@@ -17,8 +18,13 @@ export const ListJobsQuerySchema = z.strictObject({
     .max(4096)
     .regex(/^[A-Za-z0-9_-]+$/, 'must be the nextCursor of an earlier answer')
     .optional(),
+  /** Admin keys only: one tenant's jobs (others always see their own tenant's alone). @defaultValue every tenant */
+  tenant: TenantNameSchema.optional(),
 });
 export type ListJobsQuery = z.output<typeof ListJobsQuerySchema>;
+
+/** `GET /v1/stats`: admin keys may ask for one tenant's counts. */
+export const StatsQuerySchema = z.strictObject({ tenant: TenantNameSchema.optional() });
 
 /** `GET /v1/jobs`: views built from visibility records alone, so without `output` or `progress`. */
 export const JobListSchema = z.object({

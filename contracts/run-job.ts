@@ -13,6 +13,8 @@ export interface RunJobInput {
   webhook?: string;
   /** `submissionHashOf` the submission, for a job under an idempotency key; a retry passes it on. */
   submissionHash?: string;
+  /** The tenant the job belongs to (set as its `Tenant` search attribute); absent: the default tenant. */
+  tenant?: string;
 }
 
 /**

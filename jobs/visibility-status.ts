@@ -1,5 +1,6 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey, TenantKey } from '../protocol/search-attributes.js';
+import { DEFAULT_TENANT } from '../contracts/tenant.js';
 import type { JobStatus } from '../contracts/status.js';
 import { jobStatusOf } from './job-status.js';
 
@@ -41,10 +42,24 @@ function literal(value: string): string {
   return `'${value}'`;
 }
 
+/** Which jobs a visibility query covers: those of one control task queue, optionally of one type, status, tenant. */
+export interface JobsFilter {
+  controlTaskQueue: string;
+  type?: string | undefined;
+  status?: JobStatus | undefined;
+  /** Jobs started before tenants existed carry no Tenant attribute: they are the default tenant's. */
+  tenant?: string | undefined;
+}
+
 /** The visibility query for the jobs (runJob workflows) of one control task queue, optionally filtered. */
-export function jobsQuery(filter: { controlTaskQueue: string; type?: string; status?: JobStatus }): string {
+export function jobsQuery(filter: JobsFilter): string {
   const parts = [`WorkflowType = 'runJob'`, `TaskQueue = ${literal(filter.controlTaskQueue)}`];
   if (filter.type !== undefined) parts.push(`${JobTypeKey.name} = ${literal(filter.type)}`);
+  if (filter.tenant === DEFAULT_TENANT) {
+    parts.push(`(${TenantKey.name} = ${literal(DEFAULT_TENANT)} OR ${TenantKey.name} IS NULL)`);
+  } else if (filter.tenant !== undefined) {
+    parts.push(`${TenantKey.name} = ${literal(filter.tenant)}`);
+  }
   if (filter.status !== undefined) parts.push(STATUS_CONDITIONS[filter.status]);
   return parts.join(' AND ');
 }
@@ -56,7 +71,7 @@ export const REPLACEABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', '
  * The runs (filtered like {@link jobsQuery}) that replaced a run which had ended `replaced`: as many runs with that
  * status are no longer jobs. Counts of jobs are the counts of runs less these.
  */
-export function replacingRunsQuery(filter: { controlTaskQueue: string; type?: string }, replaced: JobStatus): string {
+export function replacingRunsQuery(filter: Omit<JobsFilter, 'status'>, replaced: JobStatus): string {
   return `${jobsQuery(filter)} AND ${JobReplacesKey.name} = ${literal(replaced)}`;
 }
 

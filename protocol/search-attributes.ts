@@ -14,9 +14,16 @@ export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttribut
  */
 export const JobReplacesKey = defineSearchAttributeKey('JobReplaces', SearchAttributeType.KEYWORD);
 
+/**
+ * The tenant of the API key that submitted the job, set at start; absent on jobs started before tenants existed
+ * (they belong to the default tenant). Listings, counts and in-flight caps filter on it.
+ */
+export const TenantKey = defineSearchAttributeKey('Tenant', SearchAttributeType.KEYWORD);
+
 /** `Name=Type` pairs in the form the Temporal CLI takes them. */
 export const SEARCH_ATTRIBUTE_REGISTRATIONS = [
   `${JobTypeKey.name}=Keyword`,
   `${JobStatusKey.name}=Keyword`,
   `${JobReplacesKey.name}=Keyword`,
+  `${TenantKey.name}=Keyword`,
 ] as const;

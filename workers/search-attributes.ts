@@ -1,6 +1,6 @@
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey, TenantKey } from '../protocol/search-attributes.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
@@ -11,7 +11,7 @@ const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_
  * Temporal Cloud manages search attributes outside this API: there the caller logs the failure and goes on.
  */
 export async function ensureSearchAttributes(connection: NativeConnection, namespace: string): Promise<string[]> {
-  const wanted = [JobTypeKey.name, JobStatusKey.name, JobReplacesKey.name];
+  const wanted = [JobTypeKey.name, JobStatusKey.name, JobReplacesKey.name, TenantKey.name];
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = wanted.filter((name) => !(name in (existing.customAttributes ?? {})));
   if (missing.length > 0) {

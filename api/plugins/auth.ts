@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { API_ROLES, type ApiKey, type ApiRole } from '../../config/env.js';
+import { DEFAULT_TENANT } from '../../contracts/tenant.js';
 import { Errors } from '../errors.js';
 
 declare module 'fastify' {
@@ -10,6 +11,10 @@ declare module 'fastify' {
     apiRole: ApiRole;
     /** A `worker` key's job types (absent: any type, and always absent for other roles). */
     apiKeyTypes: readonly string[] | undefined;
+    /** The tenant of the key (`default` for a key that names none, and when no keys are configured). */
+    apiTenant: string;
+    /** Names the key without holding it (a digest prefix): the bucket of its rate limit. Absent without a key. */
+    apiKeyId: string | undefined;
   }
   interface FastifyContextConfig {
     /**
@@ -60,9 +65,16 @@ const AUTHORIZATION = /^\s*(?:Bearer\s+)?(\S+)\s*$/i;
 export const authPlugin = fp(
   async (app: FastifyInstance, options: { apiKeys: readonly ApiKey[] }) => {
     // Comparing fixed-size digests in constant time leaks neither a key's content nor its length.
-    const keys = options.apiKeys.map((entry) => ({ digest: digest(entry.key), role: entry.role, types: entry.types }));
+    const keys = options.apiKeys.map((entry) => ({
+      digest: digest(entry.key),
+      role: entry.role,
+      types: entry.types,
+      tenant: entry.tenant ?? DEFAULT_TENANT,
+    }));
     app.decorateRequest('apiRole', 'admin');
     app.decorateRequest('apiKeyTypes', undefined);
+    app.decorateRequest('apiTenant', DEFAULT_TENANT);
+    app.decorateRequest('apiKeyId', undefined);
     app.addHook('onRoute', (route: RouteOptions) => {
       const roles = route.config?.roles;
       if (roles === undefined) return;
@@ -83,6 +95,8 @@ export const authPlugin = fp(
       if (!found) throw new Errors.Unauthorized();
       request.apiRole = found.role;
       request.apiKeyTypes = found.types;
+      request.apiTenant = found.tenant;
+      request.apiKeyId = found.digest.toString('hex', 0, 12);
       const roles = request.routeOptions.config.roles ?? DEFAULT_ROLES;
       if (roles && !roles.includes(found.role)) throw new Errors.Forbidden(roles.join(' or '));
     });

@@ -31,6 +31,11 @@ export const errorHandlerPlugin = fp(
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const mapped = toPublicError(err, request.routeOptions.bodyLimit);
       if (mapped.statusCode >= 500) request.log.error({ err }, 'request failed');
+      // RunPod's clients read a 429 as RunPod answers it: `{ "error": "..." }` (with Retry-After, set already).
+      if (mapped.statusCode === 429 && request.routeOptions.url?.startsWith('/runpod')) {
+        void reply.status(429).send({ error: mapped.message });
+        return;
+      }
       void reply.status(mapped.statusCode).send({
         statusCode: mapped.statusCode,
         code: mapped.code,

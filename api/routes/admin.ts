@@ -1,15 +1,29 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { JobListSchema, ListJobsQuerySchema, QueuesSchema, StatsSchema } from '../../contracts/admin.js';
+import type { FastifyRequest } from 'fastify';
+import {
+  JobListSchema,
+  ListJobsQuerySchema,
+  QueuesSchema,
+  StatsQuerySchema,
+  StatsSchema,
+} from '../../contracts/admin.js';
 import type { AdminService } from '../services/admin-service.js';
 
-/** Operator views. They need the admin role (any request is admin when no API keys are configured). */
+/** Whose jobs a listing covers: an admin's choice (every tenant's by default), else the caller's own tenant's. */
+const tenantOf = (request: FastifyRequest, asked: string | undefined): string | undefined =>
+  request.apiRole === 'admin' ? asked : request.apiTenant;
+
+/**
+ * Listings and counts: a submit key sees its tenant's jobs, an admin key every tenant's (or one, `?tenant=`).
+ * Queues are the operator's view of the whole cluster: admin only. Any request is admin when no keys are configured.
+ */
 export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async (app, { admin }) => {
   app.get(
     '/v1/jobs',
     {
-      config: { roles: ['admin'] },
+      config: { roles: ['submit', 'admin'] },
       schema: {
-        summary: 'List jobs, filtered by status and type',
+        summary: 'List jobs, filtered by status and type (a submit key: its tenant’s jobs only)',
         description:
           'Views come from Temporal visibility alone: no `output` and no `progress` (GET the job for those). ' +
           'Order is visibility order (SQL visibility cannot sort): running jobs first, newest start first, then ' +
@@ -19,20 +33,21 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
         response: { 200: JobListSchema },
       },
     },
-    async (request) => admin.listJobs(request.query),
+    async (request) => admin.listJobs(request.query, tenantOf(request, request.query.tenant)),
   );
 
   app.get(
     '/v1/stats',
     {
-      config: { roles: ['admin'] },
+      config: { roles: ['submit', 'admin'] },
       schema: {
-        summary: 'Job counts by status, overall and per job type',
+        summary: 'Job counts by status, overall and per job type (a submit key: its tenant’s jobs only)',
         description: 'Approximate, as visibility is. `byType` holds every known job type that has jobs.',
+        querystring: StatsQuerySchema,
         response: { 200: StatsSchema },
       },
     },
-    async () => admin.stats(),
+    async (request) => admin.stats(tenantOf(request, request.query.tenant)),
   );
 
   app.get(

@@ -34,7 +34,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobService }> = async (app
       },
     },
     async (request, reply) => {
-      const { created, view } = await jobs.submit(request.body, waitOf(request.query, reply));
+      const { created, view } = await jobs.submit(request.body, request.apiTenant, waitOf(request.query, reply));
       return reply.status(created ? 201 : 200).send({ ...view, deduplicated: !created });
     },
   );
@@ -49,7 +49,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobService }> = async (app
       },
     },
     async (request) => {
-      const view = await jobs.check(request.body);
+      const view = await jobs.check(request.body, request.apiTenant);
       return view ? { exists: true as const, ...view } : { exists: false as const };
     },
   );

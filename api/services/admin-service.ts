@@ -50,14 +50,15 @@ export class AdminService {
    * One page of jobs. Visibility decides the order (SQL visibility cannot ORDER BY): running jobs first, newest
    * start first, then closed jobs by close time, newest first. The cursor wraps Temporal's next page token.
    * One row per job: a run that a retry or resubmission replaced is left out, so a page may hold fewer rows than
-   * `limit` (its cursor still goes on).
+   * `limit` (its cursor still goes on). `tenant`: that tenant's jobs only; undefined: every tenant's (admin).
    */
-  listJobs(query: ListJobsQuery): Promise<JobList> {
+  listJobs(query: ListJobsQuery, tenant: string | undefined): Promise<JobList> {
     return this.bounded(async () => {
       const visibilityQuery = jobsQuery({
         controlTaskQueue: this.controlTaskQueue,
         type: query.type,
         status: query.status,
+        tenant,
       });
       const response = await this.client.workflowService.listWorkflowExecutions({
         namespace: this.client.options.namespace,
@@ -81,14 +82,15 @@ export class AdminService {
   /**
    * Jobs by status, overall and for every known type that has jobs. Counts are approximate, like visibility. Jobs,
    * not runs: a status a run can be replaced from counts its runs less the runs that replaced one in that status.
+   * `tenant`: that tenant's jobs only; undefined: every tenant's (admin).
    */
-  stats(): Promise<Stats> {
+  stats(tenant: string | undefined): Promise<Stats> {
     return this.bounded(async () => {
       const types = await this.catalog.list();
       const scopes: (string | undefined)[] = [undefined, ...types];
       const cells = scopes.flatMap((type) => JOB_STATUSES.map((status) => ({ type, status })));
       const counts = await mapBounded(cells, this.concurrency, async ({ type, status }) => {
-        const filter = { controlTaskQueue: this.controlTaskQueue, type };
+        const filter = { controlTaskQueue: this.controlTaskQueue, type, tenant };
         const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
         if (!REPLACEABLE_STATUSES.has(status)) return runs;
         const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;

@@ -8,7 +8,8 @@ import {
 import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
-import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
+import { JobReplacesKey, JobStatusKey, JobTypeKey, TenantKey } from '../../protocol/search-attributes.js';
+import { DEFAULT_TENANT } from '../../contracts/tenant.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../protocol/task-queues.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
@@ -49,6 +50,11 @@ export interface JobServiceOptions {
    * wait safely), instead of holding the shutdown for up to the longest wait (300 s).
    */
   shutdown?: AbortSignal;
+  /**
+   * Asked before every new run of a job (not for a submission answered with an existing job): throws to refuse it,
+   * as the per-tenant cap on jobs in flight does (a 429).
+   */
+  admit?: (tenant: string) => Promise<void>;
 }
 
 /** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
@@ -80,6 +86,7 @@ export class JobService {
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
   private readonly shutdown: AbortSignal | undefined;
+  private readonly admit: ((tenant: string) => Promise<void>) | undefined;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -97,6 +104,7 @@ export class JobService {
     this.blobs = options.blobs;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
     this.shutdown = options.shutdown;
+    this.admit = options.admit;
   }
 
   /** A wait that also ends when the API shuts down. */
@@ -110,12 +118,16 @@ export class JobService {
   }
 
   /**
-   * Starts the job's workflow unless one with its id exists. A running or completed job is returned as it is
-   * (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
+   * Starts the job's workflow in `tenant` unless one with its id exists. A running or completed job is returned as
+   * it is (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
    */
-  async submit(job: SubmitJob, waitOptions: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+  async submit(
+    job: SubmitJob,
+    tenant: string,
+    waitOptions: WaitOptions = {},
+  ): Promise<{ created: boolean; view: JobView }> {
     const wait = this.untilShutdown(waitOptions);
-    const jobId = jobIdFor(job);
+    const jobId = jobIdFor(job, tenant);
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
     const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
@@ -124,7 +136,7 @@ export class JobService {
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
     const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
-    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed };
+    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed, tenant };
     const started = await this.bounded(async (): Promise<Started> => {
       // Look first (unless the id is new by construction): what a submission reruns is then the run that had
       // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.
@@ -187,9 +199,9 @@ export class JobService {
     if (kept !== undefined && kept !== args.submissionHash) throw new Errors.IdempotencyMismatch(jobId);
   }
 
-  /** The view of the job this submission would create or return, if that job exists; never creates. */
-  async check(job: SubmitJob): Promise<JobView | null> {
-    const jobId = jobIdFor(job);
+  /** The view of the job this submission would create or return in `tenant`, if that job exists; never creates. */
+  async check(job: SubmitJob, tenant: string): Promise<JobView | null> {
+    const jobId = jobIdFor(job, tenant);
     try {
       const current = await this.reader.current(jobId);
       if (job.idempotencyKey !== undefined) {
@@ -256,6 +268,8 @@ export class JobService {
    * fast-failing job got one new run per racing caller, each seeing the run before closed already.
    */
   private async startRun(args: RunJobInput, after?: EndedRun): Promise<{ runId: string; token: string } | undefined> {
+    const tenant = args.tenant ?? DEFAULT_TENANT;
+    await this.admit?.(tenant);
     const token = randomUUID();
     const options = {
       workflowId: args.jobId,
@@ -269,6 +283,7 @@ export class JobService {
       typedSearchAttributes: [
         { key: JobTypeKey, value: args.type },
         { key: JobStatusKey, value: 'IN_QUEUE' },
+        { key: TenantKey, value: tenant },
         ...(after === undefined ? [] : [{ key: JobReplacesKey, value: after.status }]),
       ],
       priority: { priorityKey: args.policy.priority },

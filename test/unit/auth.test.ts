@@ -97,7 +97,7 @@ describe('auth allow-list', () => {
 
   it('checks the roles a route declares, and lets any valid key through where it declares none', async () => {
     const submit = { authorization: `Bearer ${SUBMIT_KEY}` };
-    const stats = await app.inject({ method: 'GET', url: '/v1/stats', headers: submit });
+    const stats = await app.inject({ method: 'GET', url: '/v1/queues', headers: submit });
     expect(stats.statusCode).toBe(403);
     expect(stats.json()).toMatchObject({ message: 'this route needs an API key with the admin role' });
     const run = await app.inject({ method: 'POST', url: '/runpod/v2/e/run', headers: submit });
