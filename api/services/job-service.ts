@@ -22,6 +22,7 @@ import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
+import type { Admission } from './in-flight-caps.js';
 
 export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
@@ -54,7 +55,7 @@ export interface JobServiceOptions {
    * Asked before every new run of a job (not for a submission answered with an existing job): throws to refuse it,
    * as the per-tenant cap on jobs in flight does (a 429).
    */
-  admit?: (tenant: string) => Promise<void>;
+  admit?: (tenant: string) => Promise<Admission>;
 }
 
 /** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
@@ -86,7 +87,7 @@ export class JobService {
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
   private readonly shutdown: AbortSignal | undefined;
-  private readonly admit: ((tenant: string) => Promise<void>) | undefined;
+  private readonly admit: ((tenant: string) => Promise<Admission>) | undefined;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -269,7 +270,7 @@ export class JobService {
    */
   private async startRun(args: RunJobInput, after?: EndedRun): Promise<{ runId: string; token: string } | undefined> {
     const tenant = args.tenant ?? DEFAULT_TENANT;
-    await this.admit?.(tenant);
+    const admission = await this.admit?.(tenant);
     const token = randomUUID();
     const options = {
       workflowId: args.jobId,
@@ -293,8 +294,10 @@ export class JobService {
     };
     try {
       const handle = await this.client.workflow.start<typeof runJob>('runJob', options);
+      admission?.started(handle.firstExecutionRunId);
       return { runId: handle.firstExecutionRunId, token };
     } catch (err) {
+      admission?.abandoned();
       if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
     }

@@ -7,7 +7,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { buildApp } from '../../api/app.js';
+import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKey } from '../../config/env.js';
 import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../workers/job-worker.js';
 import { createOrchestrator } from '../../workers/orchestrator.js';
@@ -74,6 +74,8 @@ export async function startStack(
     /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
+    /** Limits, caps and the route hook of the API, as given. */
+    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute'>;
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
@@ -108,6 +110,7 @@ export async function startStack(
     blobs,
     payloadThresholdBytes,
     codecCorsOrigins: options.codecCorsOrigins,
+    ...options.api,
     // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
     // and the tests run native workers of the same types in this process.
     ...(gatewayConnection ? { gateway: { connection: gatewayConnection, dataConverter, ...options.gateway } } : {}),
