@@ -51,11 +51,11 @@ describe('ensureSearchAttributes', () => {
       () => ensureSearchAttributes(connection, namespace).catch(() => null),
       (result) => result !== null,
     );
-    expect(added!.sort()).toEqual(['JobReplaces', 'JobStatus', 'JobType']);
+    expect(added!.sort()).toEqual(['JobReplaces', 'JobStatus', 'JobType', 'Tenant']);
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
     const listed = await connection.operatorService.listSearchAttributes({ namespace });
     expect(Object.keys(listed.customAttributes ?? {})).toEqual(
-      expect.arrayContaining(['JobType', 'JobStatus', 'JobReplaces']),
+      expect.arrayContaining(['JobType', 'JobStatus', 'JobReplaces', 'Tenant']),
     );
   }
 });
