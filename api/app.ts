@@ -18,11 +18,14 @@ import { adminRoutes } from './routes/admin.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { runpodClientRoutes } from './routes/runpod/client.js';
 import { streamRoutes } from './routes/stream.js';
 import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
+import { RunPodService } from './services/runpod-service.js';
+import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
@@ -104,8 +107,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader) });
+  const streams = new JobStreams(deps.client, jobs.reader);
+  await app.register(streamRoutes, { streams });
   await app.register(adminRoutes, { admin });
+  const runpod = new RunPodService({ client, controlTaskQueue, jobs, admin, streams: new RunPodStreams(streams) });
+  await app.register(runpodClientRoutes, { runpod });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
   return app;
 }

@@ -40,6 +40,11 @@ export const Errors = {
     'job "%s" has no artifact "%s"',
     404,
   ),
+  EndpointNotFound: createError<'GPUFLOW_ERR_ENDPOINT_NOT_FOUND', 404, [string]>(
+    'GPUFLOW_ERR_ENDPOINT_NOT_FOUND',
+    'no endpoint "%s": a RunPod endpoint id is a gpuflow job type (a-z first, then a-z, 0-9 and "-")',
+    404,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',
