@@ -18,8 +18,8 @@ import type { RunPodStreams } from './runpod-stream.js';
 
 /** gpuflow's priority for RunPod's `lowPriority` jobs: dispatched after every other job of the type. */
 const LOW_PRIORITY = 5;
-/** How long `/cancel` waits for the job to reach its end, so that the answer usually says CANCELLED, ms. */
-const CANCEL_SETTLE_MS = 1500;
+/** How long `/cancel` waits for the job to reach its end, so that the answer usually says CANCELLED, ms (the Python SDK gives `cancel` 3 s). */
+const CANCEL_SETTLE_MS = 1000;
 
 export interface RunPodServiceOptions {
   client: Client;
