@@ -5,12 +5,15 @@ import { fastifySSE } from '@fastify/sse';
 import swaggerUi from '@fastify/swagger-ui';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
+import { Errors } from './errors.js';
+import { decodeUtf8, jsonTextProblem } from './json-body.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -45,17 +48,43 @@ export interface AppDeps {
   /** Inputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Longest a client may take to send a whole request, headers and body, ms; a slower one is answered 408 and
+   * closed (a body trickled a byte at a time would otherwise hold a socket for ever). @defaultValue 60000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * A socket with no traffic either way for this long is closed, ms. It must exceed the longest `?wait` (300000):
+   * a waiting response sends nothing until the job ends. @defaultValue 330000
+   */
+  connectionTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open between requests, ms. @defaultValue 72000 */
+  keepAliveTimeoutMs?: number;
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
 
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 330_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** The HTTP API as a factory: it never listens (server.ts does), so tests drive it with `app.inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const requestTimeout = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimitBytes ?? 20 * 1024 * 1024,
+    requestTimeout,
+    connectionTimeout: deps.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      // Node enforces both timeouts on a timer of this period (30 s by default): check often enough that a slow
+      // request is closed within about 1.25 times its bound.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeout / 4)),
+      headersTimeout: Math.min(requestTimeout, 60_000),
+    },
   }).withTypeProvider<ZodTypeProvider>();
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   // First, so that its hooks see every route, whatever registers it and wherever it is mounted.
@@ -65,15 +94,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
   app.removeContentTypeParser('text/plain');
   // Many clients send `content-type: application/json` with no body on a bodiless POST such as cancel: treat an
-  // empty body as none, and parse everything else with Fastify's own (prototype-poisoning-safe) parser.
+  // empty body as none. The rest must be UTF-8 (a lenient decode turns different bytes into the same U+FFFD, so two
+  // inputs would share one job) and pass one cheap scan for depth and lone surrogates before Fastify's own
+  // (prototype-poisoning-safe) parser builds anything that later code walks recursively.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body.length === 0) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer; // parseAs: 'buffer'
+    if (raw.length === 0) {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done); // parseAs: 'string'
+    const text = decodeUtf8(raw);
+    if (text === undefined) {
+      done(new Errors.BadJson('it is not valid UTF-8'), undefined);
+      return;
+    }
+    const problem = jsonTextProblem(text);
+    if (problem !== undefined) {
+      done(new Errors.Validation(problem), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
   });
 
   await app.register(errorHandlerPlugin);
@@ -84,6 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: deps.apiKeys?.length ? [{ bearer: [] }] : [],
     },
     transform: jsonSchemaTransform,
+    // Emits the schemas registered with an id (`.meta({ id })`) as components, where the routes' `$ref`s point.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -91,9 +135,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
   const { blobs, payloadThresholdBytes } = deps;
+  // Long waits end at once when the API closes (they answer the current view), so a shutdown takes moments.
+  const shutdown = new AbortController();
+  app.addHook('preClose', (done) => {
+    shutdown.abort();
+    done();
+  });
+  // Closing, the server ends only the connections idle at that moment: one busy with a wait would stay open once
+  // answered (keep-alive) and hold the shutdown until the client drops it.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (shutdown.signal.aborted) void reply.header('connection', 'close');
+    return payload;
+  });
   // One for the whole app: a malformed value a worker produced is reported once per job and field.
   const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
   const jobs = new JobService({
+    shutdown: shutdown.signal,
     client,
     values,
     controlTaskQueue,
@@ -108,7 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   const streams = new JobStreams(deps.client, jobs.reader);
-  await app.register(streamRoutes, { streams });
+  await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
   const runpod = new RunPodService({ client, controlTaskQueue, jobs, admin, streams: new RunPodStreams(streams) });
   await app.register(runpodClientRoutes, { runpod });

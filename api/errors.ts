@@ -25,6 +25,11 @@ export const Errors = {
     'job "%s" is %s: only FAILED, TIMED_OUT or CANCELLED jobs can be retried',
     409,
   ),
+  IdempotencyMismatch: createError<'GPUFLOW_ERR_IDEMPOTENCY_MISMATCH', 409, [string]>(
+    'GPUFLOW_ERR_IDEMPOTENCY_MISMATCH',
+    'idempotency key already used for job "%s" with a different type or input: use a new key for a new job',
+    409,
+  ),
   WebhookNotConfigured: createError(
     'GPUFLOW_ERR_WEBHOOK_NOT_CONFIGURED',
     'webhooks are not enabled on this server: it needs a signing secret in GPUFLOW_WEBHOOK_SECRET',

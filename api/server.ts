@@ -27,6 +27,9 @@ export async function runApiServer(env: Env): Promise<void> {
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
+    requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

@@ -82,6 +82,12 @@ const EnvSchema = z.object({
     .min(64 * 1024)
     .max(1024 * 1024 * 1024)
     .default(20 * 1024 * 1024),
+  /** Longest a client may take to send a whole request (headers and body), ms; slower ones get a 408. */
+  GPUFLOW_API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** A socket idle both ways this long is closed, ms; above the longest `?wait` (300000), which sends nothing. */
+  GPUFLOW_API_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(330_000),
+  /** How long an idle keep-alive connection stays open between requests, ms. */
+  GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(72_000),
   /** Set: blobs go to this S3 bucket instead of `<GPUFLOW_DATA_DIR>/blobs` (needed when workers run elsewhere). */
   GPUFLOW_S3_BUCKET: z.string().min(3).max(63).optional(),
   /** An S3-compatible server (MinIO, Ceph, R2, ...); unset: AWS S3. */

@@ -8,18 +8,38 @@ export { ProgressSchema, type Progress } from '../protocol/heartbeat.js';
 const SECOND_MS = 1000;
 const DAY_MS = 86_400_000;
 
+/**
+ * Any JSON value. It is recursive, so the OpenAPI document can only describe it by reference: registered under an id,
+ * it is emitted once as `components.schemas.JsonValue` (unregistered, its references pointed at nothing).
+ */
+export const JsonValueSchema = z.json();
+// `add`, not `.meta()`: meta registers a copy, and the value's recursion would still point at the unregistered one.
+z.globalRegistry.add(JsonValueSchema, { id: 'JsonValue', description: 'Any JSON value' });
+
 /** A job type names a task queue (`jobs.<type>`) and starts every id of its jobs. */
 export const JobTypeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must start with a-z and hold only a-z, 0-9 and "-" (at most 63 characters)');
 
-/** The path to the first number that is not finite inside a parsed JSON value, if any. */
-function nonFinitePath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const found = nonFinitePath(item, [...path, Array.isArray(value) ? Number(key) : key]);
-    if (found) return found;
+/**
+ * The path to the first number that is not finite inside a parsed JSON value, if any. Iterative: the API bounds a
+ * body's depth before parsing, but other callers parse this schema too, and recursion is where depth hurts.
+ */
+function nonFinitePath(root: unknown): (string | number)[] | undefined {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return path;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    // Pushed in reverse, so the first bad number in document order is found first.
+    const entries: [string, unknown][] = Object.entries(value as Record<string, unknown>);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i]!;
+      stack.push({ value: item, path: [...path, Array.isArray(value) ? Number(key) : key] });
+    }
   }
   return undefined;
 }
@@ -117,7 +137,7 @@ export const JobViewSchema = z.object({
   /** Attempts started so far (0 while the first one waits in the queue). */
   attempt: z.number().int(),
   progress: ProgressSchema.nullable(),
-  output: z.json().optional(),
+  output: JsonValueSchema.optional(),
   error: JobErrorViewSchema.optional(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
@@ -159,7 +179,7 @@ export type CheckResponse = z.output<typeof CheckResponseSchema>;
  * One chunk a streaming handler yielded, numbered from 1 in the order it reached the job. A retried attempt streams
  * again from its start: its chunks follow the earlier attempt's, told apart by `attempt`.
  */
-export const StreamChunkSchema = z.object({ seq: z.number().int(), attempt: z.number().int(), data: z.json() });
+export const StreamChunkSchema = z.object({ seq: z.number().int(), attempt: z.number().int(), data: JsonValueSchema });
 export type StreamChunk = z.output<typeof StreamChunkSchema>;
 
 /** `GET /v1/jobs/:id/stream?after=<seq>`: JSON polling instead of Server-Sent Events. */

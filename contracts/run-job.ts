@@ -11,6 +11,8 @@ export interface RunJobInput {
   policy: JobPolicy;
   /** Where the job's view is POSTed when this run ends (`SubmitJob.webhook`). */
   webhook?: string;
+  /** `submissionHashOf` the submission, for a job under an idempotency key; a retry passes it on. */
+  submissionHash?: string;
 }
 
 /**
@@ -19,6 +21,10 @@ export interface RunJobInput {
  * is dropped, not trusted.
  */
 export const JobMemoSchema = AttemptFactsSchema.partial().extend({
+  /** Set at start from `RunJobInput.submissionHash`: what an idempotency key was first used for. */
+  submissionHash: z.string().optional(),
+  /** Set at start: a random token of the request that started this run (tells a racer whether it started it). */
+  startToken: z.string().optional(),
   /** Set when the job ends FAILED or TIMED_OUT. */
   error: JobErrorViewSchema.optional(),
   /** Set when the job ends with artifacts: the list outlives the pending activity's heartbeat details. */

@@ -43,12 +43,42 @@ export function parseAllowList(entries: readonly string[]): PrivateAllowList {
 }
 
 /**
+ * The IPv4 address an IPv6 address carries, by the forms that can route to it: IPv4-compatible (`::a.b.c.d`,
+ * which the URL parser writes `::7f00:1`), IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`),
+ * NAT64's well-known prefix (`64:ff9b::a.b.c.d`), 6to4 (`2002:AABB:CCDD::`) and Teredo's client (`2001:0::`, the
+ * last 32 bits inverted). Undefined for any other address, `::` and `::1` included (they are IPv6's own).
+ */
+export function embeddedIpv4(ip: string): ipaddrModule.IPv4 | undefined {
+  const address = ipaddr.parse(ip);
+  if (address.kind() === 'ipv4') return undefined;
+  const p = (address as ipaddrModule.IPv6).parts;
+  const v4 = (high: number, low: number): ipaddrModule.IPv4 =>
+    new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  const zero = (from: number, to: number): boolean => p.slice(from, to).every((part) => part === 0);
+  const [p1 = 0, p2 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0] = [p[1], p[2], p[4], p[5], p[6], p[7]];
+  if (zero(0, 6) && (p6 !== 0 || p7 > 1)) return v4(p6, p7);
+  if (zero(0, 5) && p5 === 0xffff) return v4(p6, p7);
+  if (zero(0, 4) && p4 === 0xffff && p5 === 0) return v4(p6, p7);
+  if (p[0] === 0x64 && p1 === 0xff9b && zero(2, 6)) return v4(p6, p7);
+  if (p[0] === 0x2002) return v4(p1, p2);
+  if (p[0] === 0x2001 && p1 === 0) return v4(~p6 & 0xffff, ~p7 & 0xffff);
+  return undefined;
+}
+
+/**
  * What kind of non-public address this is (`loopback`, `private`, `link-local`, `cloud metadata`, ...), or
- * undefined for a public unicast address. Everything that ipaddr.js does not call plain `unicast` counts as
- * non-public, IPv6 prefixes that embed an IPv4 address (6to4, Teredo, NAT64) included: they could lead inside.
+ * undefined for a public unicast address. An IPv6 address that carries an IPv4 one (`embeddedIpv4`) is judged by
+ * the IPv4 address when that one is not public; otherwise everything that ipaddr.js does not call plain `unicast`
+ * counts as non-public, the IPv6 prefixes that embed an IPv4 address (6to4, Teredo, NAT64) included.
  */
 export function nonPublicRange(ip: string): string | undefined {
-  const address = ipaddr.process(ip);
+  const inner = embeddedIpv4(ip);
+  const innerRange = inner && rangeOf(inner);
+  if (innerRange !== undefined) return innerRange;
+  return rangeOf(ipaddr.process(ip));
+}
+
+function rangeOf(address: Address): string | undefined {
   const range = address.range();
   if (range === 'unicast') return undefined;
   if (address.toString() === '169.254.169.254') return 'cloud metadata';
@@ -74,8 +104,17 @@ export function forbiddenAddress(host: string, ip: string, allow: PrivateAllowLi
   const range = nonPublicRange(ip);
   if (range === undefined || allow.hosts.has(normalizeHost(host))) return undefined;
   const address = ipaddr.process(ip);
-  const allowed = allow.networks.some(([net, bits]) => net.kind() === address.kind() && address.match(net, bits));
-  return allowed ? undefined : `${address.toString()} is a ${range} address${NOT_ALLOWED}`;
+  const inner = embeddedIpv4(ip);
+  const candidates = inner ? [address, inner] : [address];
+  const allowed = allow.networks.some(([net, bits]) =>
+    candidates.some((candidate) => net.kind() === candidate.kind() && candidate.match(net, bits)),
+  );
+  if (allowed) return undefined;
+  const what =
+    inner && inner.toString() !== address.toString()
+      ? `${address.toString()} (${inner.toString()})`
+      : address.toString();
+  return `${what} is a ${range} address${NOT_ALLOWED}`;
 }
 
 /**

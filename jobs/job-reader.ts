@@ -119,6 +119,8 @@ export class JobReader {
     const timer = setTimeout(() => stop.abort(), waitMs);
     const leave = (): void => stop.abort();
     signal?.addEventListener('abort', leave, { once: true });
+    // Aborted already (the API began shutting down on the way here): an abort event will not come again.
+    if (signal?.aborted) stop.abort();
     try {
       const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
       return { runId, outcome: await this.client.withAbortSignal(stop.signal, () => this.endOf(run)) };

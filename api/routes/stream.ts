@@ -5,7 +5,11 @@ import type { JobStreams } from '../services/job-stream.js';
 
 const JobParams = z.object({ id: z.string().min(1).max(255) });
 
-export const streamRoutes: FastifyPluginAsyncZod<{ streams: JobStreams }> = async (app, { streams }) => {
+/** `shutdown`: aborted when the API closes; open streams end then (an EventSource reconnects to another replica). */
+export const streamRoutes: FastifyPluginAsyncZod<{ streams: JobStreams; shutdown?: AbortSignal }> = async (
+  app,
+  { streams, shutdown },
+) => {
   app.get(
     '/v1/jobs/:id/stream',
     {
@@ -26,7 +30,8 @@ export const streamRoutes: FastifyPluginAsyncZod<{ streams: JobStreams }> = asyn
       const after = Number(reply.sse.lastEventId ?? 0) || 0;
       const gone = new AbortController();
       reply.sse.onClose(() => gone.abort());
-      await reply.sse.send(await streams.open(request.params.id, after, gone.signal));
+      const ends = shutdown ? AbortSignal.any([gone.signal, shutdown]) : gone.signal;
+      await reply.sse.send(await streams.open(request.params.id, after, ends));
       reply.sse.close();
       return reply;
     },

@@ -1,6 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RunJobInput } from '../../contracts/run-job.js';
-import { jobIdFor } from '../../contracts/ids.js';
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
+import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobReplacesKey, JobStatusKey, JobTypeKey } from '../../protocol/search-attributes.js';
 import { isTerminal, type JobStatus } from '../../contracts/status.js';
@@ -37,7 +43,23 @@ export interface JobServiceOptions {
   payloadThresholdBytes?: number;
   /** How worker-produced values are read and their misfits reported. */
   values?: WorkerValues;
+  /**
+   * Aborted when the API shuts down: every `?wait` ends at once with the job's current view (a client may repeat a
+   * wait safely), instead of holding the shutdown for up to the longest wait (300 s).
+   */
+  shutdown?: AbortSignal;
 }
+
+/** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
+const START_OPTIONS = Symbol.for('__temporal_internal_client_workflow_start_options');
+
+/** The run a new one follows: the job's latest, which ended otherwise than COMPLETED. */
+interface EndedRun {
+  runId: string;
+  status: JobStatus;
+}
+
+type Started = { runId: string } | { existing: RunView };
 
 /** Statuses a job can be retried from: those a newer run may replace (a COMPLETED job is the cache). */
 const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
@@ -56,6 +78,7 @@ export class JobService {
   private readonly payloadThresholdBytes: number;
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
+  private readonly shutdown: AbortSignal | undefined;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -72,6 +95,13 @@ export class JobService {
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
+    this.shutdown = options.shutdown;
+  }
+
+  /** A wait that also ends when the API shuts down. */
+  private untilShutdown(wait: WaitOptions): WaitOptions {
+    if (!this.shutdown || !wait.waitMs) return wait;
+    return { ...wait, signal: wait.signal ? AbortSignal.any([wait.signal, this.shutdown]) : this.shutdown };
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -82,7 +112,8 @@ export class JobService {
    * Starts the job's workflow unless one with its id exists. A running or completed job is returned as it is
    * (`created: false`); a failed, cancelled or timed-out one is started afresh under the same id.
    */
-  async submit(job: SubmitJob, wait: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+  async submit(job: SubmitJob, waitOptions: WaitOptions = {}): Promise<{ created: boolean; view: JobView }> {
+    const wait = this.untilShutdown(waitOptions);
     const jobId = jobIdFor(job);
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
@@ -91,17 +122,17 @@ export class JobService {
     const input = this.blobs
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
-    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook };
-    const started = await this.bounded(async (): Promise<{ runId: string } | { existing: RunView }> => {
-      const runId = await this.startRun(args);
-      if (runId !== undefined) return { runId };
-      // A run exists: a job queued, running or completed is the answer; one that ended otherwise runs again, the
-      // new run saying which status it replaces (listings and counts then leave the old run out).
-      const existing = await this.reader.viewOf(jobId);
-      if (!RETRYABLE_STATUSES.has(existing.view.status)) return { existing };
-      const rerunId = await this.startRun(args, existing.view.status);
-      // Another submission or a retry started it first: that run is the answer.
-      return rerunId !== undefined ? { runId: rerunId } : { existing: await this.reader.viewOf(jobId) };
+    const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
+    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed };
+    const started = await this.bounded(async (): Promise<Started> => {
+      // Look first (unless the id is new by construction): what a submission reruns is then the run that had
+      // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.
+      const existing = job.dedup || keyed.submissionHash ? await this.existing(jobId) : undefined;
+      if (existing) return this.rerunOrExisting(args, existing);
+      const started = await this.startRun(args);
+      if (started !== undefined) return { runId: started.runId };
+      // Another submission created it in between.
+      return this.rerunOrExisting(args, await this.reader.viewOf(jobId));
     });
     this.jobTypes?.noteSubmitted(job.type);
     if ('existing' in started) {
@@ -116,10 +147,56 @@ export class JobService {
     return { created: true, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
   }
 
+  /**
+   * The job exists: a job queued, running or completed is the answer; one that ended otherwise runs again, the new
+   * run saying which status it replaces (listings and counts then leave the old run out). A key reused with another
+   * type or input is a 409, whatever the job's state.
+   */
+  private async rerunOrExisting(args: RunJobInput, existing: RunView): Promise<Started> {
+    if (args.submissionHash !== undefined) await this.assertSameSubmission(args.jobId, existing.runId, args);
+    if (!RETRYABLE_STATUSES.has(existing.view.status)) return { existing };
+    const started = await this.startRun(args, { runId: existing.runId, status: existing.view.status });
+    // A run started otherwise is running (a late racer of an older run): that run is the answer.
+    if (started === undefined) return { existing: await this.reader.viewOf(args.jobId) };
+    // Every racer got the same run: only the one whose token it carries started it (201; the others 200).
+    const run = this.client.workflow.getHandle(args.jobId, started.runId, { followRuns: false });
+    const memo = JobMemoSchema.safeParse((await this.reader.describe(run, args.jobId)).memo ?? {});
+    if (memo.success && memo.data.startToken === started.token) return { runId: started.runId };
+    return { existing: await this.reader.viewOf(args.jobId, { runId: started.runId }) };
+  }
+
+  /** The job's view, or undefined when there is no job with this id. */
+  private async existing(jobId: string): Promise<RunView | undefined> {
+    try {
+      return await this.reader.viewOf(jobId);
+    } catch (err) {
+      if (err instanceof Errors.JobNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** A job started under an idempotency key for another type or input is a 409 (as Stripe answers). */
+  private async assertSameSubmission(jobId: string, runId: string, args: { submissionHash?: string }): Promise<void> {
+    if (args.submissionHash === undefined) return;
+    const run = this.client.workflow.getHandle(jobId, runId, { followRuns: false });
+    const description: WorkflowExecutionDescription = await this.reader.describe(run, jobId);
+    const memo = JobMemoSchema.safeParse(description.memo ?? {});
+    const kept = memo.success ? memo.data.submissionHash : undefined;
+    // A job started before hashes were kept has none: nothing to compare.
+    if (kept !== undefined && kept !== args.submissionHash) throw new Errors.IdempotencyMismatch(jobId);
+  }
+
   /** The view of the job this submission would create or return, if that job exists; never creates. */
   async check(job: SubmitJob): Promise<JobView | null> {
+    const jobId = jobIdFor(job);
     try {
-      return (await this.reader.current(jobIdFor(job))).view;
+      const current = await this.reader.current(jobId);
+      if (job.idempotencyKey !== undefined) {
+        await this.reader.bounded(() =>
+          this.assertSameSubmission(jobId, current.runId, { submissionHash: submissionHashOf(job) }),
+        );
+      }
+      return current.view;
     } catch (err) {
       if (err instanceof Errors.JobNotFound) return null;
       throw err;
@@ -128,7 +205,7 @@ export class JobService {
 
   /** The job's view; with `waitMs`, once the job has ended or the wait has run out, whichever comes first. */
   get(jobId: string, wait: WaitOptions = {}): Promise<JobView> {
-    return this.reader.get(jobId, wait);
+    return this.reader.get(jobId, this.untilShutdown(wait));
   }
 
   /**
@@ -179,38 +256,47 @@ export class JobService {
     return this.bounded(async () => {
       const { view, runId } = await this.reader.viewOf(jobId);
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
-      const started = await this.startRun(await this.startArgsOf(jobId, runId), view.status);
-      // Another retry (or a resubmission) started it first: the job is queued or running again, not retryable.
+      // Keyed on the run that ended: every racing retry (or resubmission) of it gets the one run the first started.
+      const started = await this.startRun(await this.startArgsOf(jobId, runId), { runId, status: view.status });
+      // A run started otherwise is running (a late racer of an older run): the job is not retryable now.
       if (started === undefined) {
         throw new Errors.JobNotRetryable(jobId, (await this.reader.viewOf(jobId)).view.status);
       }
-      return (await this.reader.viewOf(jobId)).view;
+      return (await this.reader.viewOf(jobId, { runId: started.runId })).view;
     });
   }
 
   /**
-   * Starts a run of the job; the id of the run it started, if it did. Without `replaces`, only when no run has
-   * ever had this id; with it (the status of the job's run that did not complete), unless one is running or has
-   * completed since.
+   * Starts a run of the job: the run it started, or undefined when one blocks it. Without `after`, only when no run
+   * has ever had this id. With `after` (the job's latest run, which ended otherwise than COMPLETED), unless one is
+   * running or has completed since; and every caller with the same `after` gets that same new run: Temporal answers
+   * a start whose request id matches the current run's with that run instead of starting another. Without it, a
+   * fast-failing job got one new run per racing caller, each seeing the run before closed already.
    */
-  private async startRun(args: RunJobInput, replaces?: JobStatus): Promise<string | undefined> {
+  private async startRun(args: RunJobInput, after?: EndedRun): Promise<{ runId: string; token: string } | undefined> {
+    const token = randomUUID();
+    const options = {
+      workflowId: args.jobId,
+      taskQueue: this.controlTaskQueue,
+      args: [args] as [RunJobInput],
+      // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
+      workflowIdConflictPolicy: 'FAIL' as const,
+      // A completed run is the cache; anything that ended otherwise may run again, saying what it replaces.
+      workflowIdReusePolicy:
+        after === undefined ? ('REJECT_DUPLICATE' as const) : ('ALLOW_DUPLICATE_FAILED_ONLY' as const),
+      typedSearchAttributes: [
+        { key: JobTypeKey, value: args.type },
+        { key: JobStatusKey, value: 'IN_QUEUE' },
+        ...(after === undefined ? [] : [{ key: JobReplacesKey, value: after.status }]),
+      ],
+      priority: { priorityKey: args.policy.priority },
+      memo: { startToken: token, ...(args.submissionHash ? { submissionHash: args.submissionHash } : {}) },
+      // The TS client takes a request id only through this SDK-internal option (a Symbol.for key).
+      [START_OPTIONS]: { requestId: after ? `gpuflow-rerun-of-${after.runId}` : token },
+    };
     try {
-      const handle = await this.client.workflow.start<typeof runJob>('runJob', {
-        workflowId: args.jobId,
-        taskQueue: this.controlTaskQueue,
-        args: [args],
-        // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
-        workflowIdConflictPolicy: 'FAIL',
-        // A completed run is the cache; anything that ended otherwise may run again, saying what it replaces.
-        workflowIdReusePolicy: replaces === undefined ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [
-          { key: JobTypeKey, value: args.type },
-          { key: JobStatusKey, value: 'IN_QUEUE' },
-          ...(replaces === undefined ? [] : [{ key: JobReplacesKey, value: replaces }]),
-        ],
-        priority: { priorityKey: args.policy.priority },
-      });
-      return handle.firstExecutionRunId;
+      const handle = await this.client.workflow.start<typeof runJob>('runJob', options);
+      return { runId: handle.firstExecutionRunId, token };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/temporal-dev-server.js';
 import { BIN, runGpuflow, type GpuflowProcess } from '../support/processes.js';
@@ -82,8 +83,39 @@ describe('gpuflow api + orchestrator + worker processes and the CLI client', () 
     });
   });
 
+  it('on SIGTERM, ends a ?wait at once with the current view and closes the API within a few seconds', async () => {
+    const headers = { authorization: `Bearer ${env.GPUFLOW_API_KEY}`, 'content-type': 'application/json' };
+    const submitted = await fetch(`${env.GPUFLOW_API_URL}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 20 }, dedup: false }),
+    });
+    const job = (await submitted.json()) as { id: string };
+    await waitFor(
+      () => gpuflow('status', job.id),
+      (v) => v.status === 'IN_PROGRESS',
+    );
+    const waiting = fetch(`${env.GPUFLOW_API_URL}/v1/jobs/${job.id}?wait=300000`, { headers });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [api] = processes;
+    const signalledAt = Date.now();
+    api!.child.kill('SIGTERM');
+    const answer = await waiting;
+    const answeredAfterMs = Date.now() - signalledAt;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ id: job.id, status: 'IN_PROGRESS' });
+    expect(await api!.exited).toBe(0);
+    const closedAfterMs = Date.now() - signalledAt;
+    // The job runs 20 s: waiting for it would take about 19 s. Generous for a loaded machine.
+    expect(answeredAfterMs).toBeLessThan(5000);
+    expect(closedAfterMs).toBeLessThan(8000);
+    const client = new Client({ connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }) });
+    await client.workflow.getHandle(job.id).cancel();
+    await client.connection.close();
+  });
+
   it('drains every process on SIGTERM and exits 0', async () => {
-    for (const proc of processes) proc.child.kill('SIGTERM');
+    for (const proc of processes) if (proc.child.exitCode === null) proc.child.kill('SIGTERM');
     expect(await Promise.all(processes.map((proc) => proc.exited))).toEqual([0, 0, 0]);
   });
 });

@@ -92,9 +92,47 @@ describe('the job path on a real Temporal server', () => {
     expect(calls - before).toBe(1);
   });
 
+  it('answers 409 for an idempotency key reused with another input, on submit and on /check, even when racing', async () => {
+    const key = `reused-${suffix}`;
+    const first = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: key });
+    expect(first.statusCode).toBe(201);
+    await until(first.json<JobView>().id, ['COMPLETED']);
+    for (const url of ['/v1/jobs', '/v1/jobs/check']) {
+      const other = await stack.app.inject({
+        method: 'POST',
+        url,
+        payload: { type: echo.type, input: { v: 2 }, idempotencyKey: key },
+      });
+      expect(other.statusCode, url).toBe(409);
+      expect(other.json()).toEqual({
+        statusCode: 409,
+        code: 'GPUFLOW_ERR_IDEMPOTENCY_MISMATCH',
+        error: 'Conflict',
+        message: `idempotency key already used for job "${first.json<JobView>().id}" with a different type or input: use a new key for a new job`,
+      });
+    }
+    const same = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: key });
+    expect(same.json()).toMatchObject({ deduplicated: true, output: { v: 1 } });
+
+    // Racing first uses of one key with two inputs: one job, and every caller with the other input gets a 409.
+    const raceKey = `race-${suffix}`;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => submit({ type: echo.type, input: { v: i % 2 }, idempotencyKey: raceKey })),
+    );
+    const created = answers.filter((res) => res.statusCode === 201);
+    expect(created).toHaveLength(1);
+    const winner = created[0]!.json<JobView & { output?: unknown }>();
+    const winnerInput = answers.indexOf(created[0]!) % 2;
+    answers.forEach((res, i) => {
+      if (res === created[0]) return;
+      expect(res.statusCode, `submission ${i}`).toBe(i % 2 === winnerInput ? 200 : 409);
+    });
+    expect((await until(winner.id, ['COMPLETED'])).output).toEqual({ v: winnerInput });
+  });
+
   it('dedups on an idempotency key, and makes a new job every time with dedup off', async () => {
     const keyed = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: `order-${suffix}` });
-    const sameKey = await submit({ type: echo.type, input: { v: 2 }, idempotencyKey: `order-${suffix}` });
+    const sameKey = await submit({ type: echo.type, input: { v: 1 }, idempotencyKey: `order-${suffix}` });
     expect(keyed.statusCode).toBe(201);
     expect(sameKey.statusCode).toBe(200);
     expect(sameKey.json<JobView>().id).toBe(keyed.json<JobView>().id);

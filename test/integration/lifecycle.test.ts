@@ -1,5 +1,8 @@
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
 import { z } from 'zod';
 import type { JobView } from '../../contracts/job.js';
 import { JobStatusKey } from '../../protocol/search-attributes.js';
@@ -7,7 +10,18 @@ import failJob from '../../examples/jobs/fail.js';
 import sleepJob from '../../examples/jobs/sleep.js';
 import { defineJob } from '../../sdk/define-job.js';
 import { JobError } from '../../sdk/job-error.js';
-import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
+import { NAMESPACE, startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
+
+/** Holds each call of one gRPC method for a random time up to `maxMs` before it is sent. */
+function delay(methodSuffix: string, maxMs: number): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      sendMessage(message, next) {
+        if (!options.method_definition.path.endsWith(methodSuffix)) return next(message);
+        setTimeout(() => next(message), Math.random() * maxMs);
+      },
+    });
+}
 
 /** A job's life under failures, timeouts, retries and cancellation, as a user sees it through the API. */
 describe('job lifecycle', () => {
@@ -201,6 +215,64 @@ describe('job lifecycle', () => {
     expect(again.json()).toMatchObject({ code: 'GPUFLOW_ERR_JOB_NOT_RETRYABLE' });
     expect(again.json<{ message: string }>().message).toMatch(/is COMPLETED/);
     expect((await post(`/v1/jobs/nope-${suffix}/retry`)).statusCode).toBe(404);
+  });
+
+  /** Every run the job's id has had, counted in Temporal's visibility (which lags a little after a start). */
+  const runsOf = async (id: string): Promise<number> => {
+    const runs = [];
+    for await (const run of stack.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(run.runId);
+    return runs.length;
+  };
+  const fastFailing = { message: 'no GPU', retryable: false };
+
+  it('starts exactly one run for 100 concurrent retries of a fast-failing job, and answers each with it', async () => {
+    const job = await created({ type: fail.type, input: fastFailing, policy: { maxAttempts: 1 } });
+    await until(job.id, (v) => v.status === 'FAILED');
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post(`/v1/jobs/${job.id}/retry`)));
+    expect(answers.map((res) => res.statusCode)).toEqual(answers.map(() => 202));
+    expect(new Set(answers.map((res) => res.json<JobView>().createdAt)).size).toBe(1);
+    await until(job.id, (v) => v.status === 'FAILED');
+    await sleepMs(2000);
+    expect(await runsOf(job.id)).toBe(2);
+  });
+
+  it('starts exactly one run for 100 concurrent identical resubmissions of a FAILED job, however late each starts', async () => {
+    const body = { type: fail.type, input: { ...fastFailing, n: suffix }, policy: { maxAttempts: 1 }, dedup: true };
+    const job = await created(body);
+    await until(job.id, (v) => v.status === 'FAILED');
+    // An API whose starts reach Temporal up to 4 s late, as under load: the new run fails long before the last
+    // racer's start arrives, and each of those used to start one more run.
+    const connection = await Connection.connect({
+      address: inject('temporalAddress'),
+      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), delay('/StartWorkflowExecution', 4000)],
+    });
+    const client = new Client({ connection, namespace: NAMESPACE });
+    // The bound on Temporal calls is not under test here: room for the delay on a loaded machine.
+    const slowApp = await buildApp({
+      client,
+      namespace: NAMESPACE,
+      controlTaskQueue: stack.controlTaskQueue,
+      temporalTimeoutMs: 30_000,
+    });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, () => slowApp.inject({ method: 'POST', url: '/v1/jobs', payload: body })),
+      );
+      const codes = answers.map((res) => res.statusCode);
+      expect(
+        codes.filter((code) => code !== 200 && code !== 201),
+        JSON.stringify(codes),
+      ).toEqual([]);
+      expect(codes.filter((code) => code === 201)).toHaveLength(1);
+      expect(codes.filter((code) => code === 200)).toHaveLength(99);
+      expect(new Set(answers.map((res) => res.json<JobView>().id))).toEqual(new Set([job.id]));
+    } finally {
+      await slowApp.close();
+      await connection.close();
+    }
+    await until(job.id, (v) => v.status === 'FAILED');
+    await sleepMs(2000);
+    expect(await runsOf(job.id)).toBe(2);
   });
 
   it('waits for the end with ?wait on submit and on the view, or answers when the wait runs out', async () => {

@@ -30,8 +30,8 @@ describe('webhook URL policy', () => {
     // An IPv4 address in IPv6 clothing is judged as the IPv4 address it is.
     expect(nonPublicRange('::ffff:127.0.0.1')).toBe('loopback');
     expect(nonPublicRange('::ffff:8.8.8.8')).toBeUndefined();
-    // Prefixes that embed an IPv4 address could lead inside: not public.
-    expect(nonPublicRange('2002:7f00:1::1')).toMatch(/reserved|6to4/);
+    // Prefixes that embed an IPv4 address could lead inside: judged by the address they embed.
+    expect(nonPublicRange('2002:7f00:1::1')).toBe('loopback');
   });
 
   it('refuses URLs that are not http(s), and private literal addresses unless allowed', () => {
@@ -66,6 +66,43 @@ describe('webhook URL policy', () => {
     expect(forbiddenAddress('evil.example.com', '::ffff:10.1.1.1', allow)).toBeUndefined();
     expect(forbiddenAddress('evil.example.com', '8.8.8.8', none)).toBeUndefined();
     expect(parseAllowList(['::ffff:10.0.0.0/104']).networks[0]?.[1]).toBe(8);
+  });
+
+  // Every way of writing an IPv4 address inside an IPv6 literal that can route to it, as a URL host.
+  it.each([
+    ['[::127.0.0.1]', /^::7f00:1 \(127\.0\.0\.1\) is a loopback address/],
+    ['[::7f00:1]', /\(127\.0\.0\.1\) is a loopback/],
+    ['[::10.0.0.1]', /\(10\.0\.0\.1\) is a private/],
+    ['[::169.254.169.254]', /cloud metadata/],
+    ['[::ffff:127.0.0.1]', /^127\.0\.0\.1 is a loopback/],
+    ['[::ffff:7f00:1]', /^127\.0\.0\.1 is a loopback/],
+    ['[::ffff:a9fe:101]', /^169\.254\.1\.1 is a link-local/],
+    ['[::ffff:c0a8:101]', /^192\.168\.1\.1 is a private/],
+    ['[::ffff:0:127.0.0.1]', /\(127\.0\.0\.1\) is a loopback/],
+    ['[64:ff9b::127.0.0.1]', /\(127\.0\.0\.1\) is a loopback/],
+    ['[64:ff9b::a00:1]', /\(10\.0\.0\.1\) is a private/],
+    ['[2002:7f00:1::]', /\(127\.0\.0\.1\) is a loopback/],
+    ['[2002:c0a8:101::1]', /\(192\.168\.1\.1\) is a private/],
+    ['[2001:0:4136:e378:8000:63bf:80ff:fffe]', /\(127\.0\.0\.1\) is a loopback/],
+    ['[::]', /^:: is a unspecified/],
+    ['[::1]', /^::1 is a loopback/],
+  ])('refuses %s', (host, problem) => {
+    expect(webhookUrlProblem(`http://${host}:8080/hook`, none)).toMatch(problem);
+    expect(webhookUrlProblem(`http://${host}:8080/hook`, parseAllowList(['hooks.example.com']))).toMatch(problem);
+  });
+
+  it('lets an embedded private address through when its IPv4 network is allowed, and judges public ones as before', () => {
+    const allow = parseAllowList(['127.0.0.0/8', '10.0.0.0/8']);
+    for (const host of ['[::127.0.0.1]', '[::ffff:7f00:1]', '[64:ff9b::a00:1]', '[2002:7f00:1::]']) {
+      expect(webhookUrlProblem(`http://${host}/`, allow), host).toBeUndefined();
+    }
+    expect(webhookUrlProblem('http://[::ffff:c0a8:101]/', allow)).toMatch(/private/);
+    expect(forbiddenAddress('evil.example.com', '::7f00:1', none)).toMatch(/loopback/);
+    expect(nonPublicRange('::ffff:8.8.8.8')).toBeUndefined();
+    expect(nonPublicRange('::808:808')).toBeUndefined();
+    // A transition prefix to a public address still counts as non-public, as it did.
+    expect(nonPublicRange('64:ff9b::808:808')).toMatch(/reserved/);
+    expect(nonPublicRange('2002:808:808::')).toMatch(/reserved|6to4/);
   });
 
   it('checks the entries of the allow list', () => {
