@@ -176,9 +176,11 @@ describe('RunPod clients against /runpod/v2', () => {
     const keyed = { 'idempotency-key': `k-${suffix}` };
     const byKey = [
       await http('POST', `${echo.type}/run`, { input: 1 }, keyed),
-      await http('POST', `${echo.type}/run`, { input: 2 }, keyed),
+      await http('POST', `${echo.type}/run`, { input: 1, gpuflow: { idempotencyKey: `k-${suffix}` } }),
     ];
     expect(byKey[0]!.body.id).toBe(byKey[1]!.body.id);
+    // A key reused with another input is refused, as on /v1.
+    expect((await http('POST', `${echo.type}/run`, { input: 2 }, keyed)).status).toBe(409);
   });
 
   it('gives each stream chunk to one /stream call, across readers, then [] with the final status', async () => {
