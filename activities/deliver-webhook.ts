@@ -13,6 +13,7 @@ import {
   type DeliverWebhookInput,
   type WebhookDeliveryResult,
 } from '../contracts/webhook.js';
+import { redactUrl } from '../contracts/redact-url.js';
 import { forbiddenAddress, hostOf, parseAllowList, webhookUrlProblem } from '../contracts/webhook-url.js';
 
 export interface WebhookActivityDeps {
@@ -55,7 +56,8 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       }
       // Checked again here: the allow list of the orchestrator may be narrower than the API's.
       const problem = webhookUrlProblem(url, allow);
-      if (problem) throw ApplicationFailure.nonRetryable(`webhook ${url}: ${problem}`, WebhookFailureTypes.forbidden);
+      if (problem)
+        throw ApplicationFailure.nonRetryable(`webhook ${redactUrl(url)}: ${problem}`, WebhookFailureTypes.forbidden);
       const { cancellationSignal } = Context.current();
       await waitForRunEnd(deps.client, jobId, runId, cancellationSignal);
       const body = JSON.stringify(await deps.viewOf(jobId, runId));
@@ -79,12 +81,15 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         status = await post(target, addresses, headers, body, signal);
       } catch (err) {
         throw ApplicationFailure.retryable(
-          `webhook ${url}: ${err instanceof Error ? err.message : String(err)}`,
+          `webhook ${redactUrl(url)}: ${err instanceof Error ? err.message : String(err)}`,
           WebhookFailureTypes.rejected,
         );
       }
       if (status < 200 || status > 299) {
-        throw ApplicationFailure.retryable(`webhook ${url} answered ${status}`, WebhookFailureTypes.rejected);
+        throw ApplicationFailure.retryable(
+          `webhook ${redactUrl(url)} answered ${status}`,
+          WebhookFailureTypes.rejected,
+        );
       }
       return { delivered: true, status };
     },

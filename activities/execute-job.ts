@@ -16,6 +16,7 @@ import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../sdk/define-job.js';
 import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
@@ -54,6 +55,18 @@ export function createJobActivities(deps: JobActivityDeps) {
           FailureTypes.unknownJobType,
         );
       }
+      const runId = info.workflowExecution?.runId;
+      const results = deps.blobs && runId ? completedResults(deps.blobs, request.jobId, runId) : undefined;
+      // Only a retry can follow a handler that finished: the first attempt of a run skips the read.
+      if (results && info.attempt > 1) {
+        const finished = await results.find();
+        if (finished) {
+          activity.log.info('an earlier attempt of this run finished; completing with its result', {
+            finishedAttempt: finished.attemptFacts?.attempt,
+          });
+          return finished;
+        }
+      }
       // The checkpoint of an earlier attempt rides along in this attempt's heartbeats until the handler replaces
       // it: an attempt that dies before its first checkpoint must not erase the one before.
       // Details of an earlier attempt may come from a worker in another language: only a valid shape is carried on.
@@ -80,7 +93,7 @@ export function createJobActivities(deps: JobActivityDeps) {
         store: deps.blobs,
         thresholdBytes: deps.payloadThresholdBytes,
         jobId: request.jobId,
-        runId: info.workflowExecution?.runId ?? 'standalone',
+        runId: runId ?? 'standalone',
         attempt: info.attempt,
         artifacts,
         onArtifact: () => {
@@ -154,7 +167,18 @@ export function createJobActivities(deps: JobActivityDeps) {
         const handlerTimeMs = Math.round((performance.now() - handlerStartedMs) * 100) / 100;
         await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
-        return { output: await blobs.externalizeOutput(output ?? null), artifacts, attemptFacts, handlerTimeMs };
+        const finished = {
+          output: await blobs.externalizeOutput(output ?? null),
+          artifacts,
+          attemptFacts,
+          handlerTimeMs,
+        };
+        // Kept before it is reported: if the report is lost, the next attempt completes with it (a store that
+        // fails here only loses that protection, never the result).
+        await results?.keep(finished).catch((err: unknown) => {
+          activity.log.warn('could not keep the result for a lost completion', { error: String(err) });
+        });
+        return finished;
       } catch (err) {
         await started;
         // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).

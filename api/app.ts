@@ -14,6 +14,7 @@ import type { ApiKey } from '../config/env.js';
 import { authPlugin } from './plugins/auth.js';
 import { Errors } from './errors.js';
 import { decodeUtf8, jsonTextProblem } from './json-body.js';
+import { codecRoutes } from './routes/codec.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -62,6 +63,8 @@ export interface AppDeps {
   keepAliveTimeoutMs?: number;
   /** Webhooks on submit; set only when the orchestrator has a signing secret (GPUFLOW_WEBHOOK_SECRET). */
   webhooks?: WebhookSettings;
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
+  codecCorsOrigins?: readonly string[];
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -169,6 +172,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { admin });
   const runpod = new RunPodService({ client, controlTaskQueue, jobs, admin, streams: new RunPodStreams(streams) });
   await app.register(runpodClientRoutes, { runpod });
+  await app.register(codecRoutes, {
+    codecs: deps.client.options.loadedDataConverter.payloadCodecs,
+    corsOrigins: deps.codecCorsOrigins ?? [],
+  });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
   return app;
 }

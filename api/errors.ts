@@ -50,6 +50,11 @@ export const Errors = {
     'no endpoint "%s": a RunPod endpoint id is a gpuflow job type (a-z first, then a-z, 0-9 and "-")',
     404,
   ),
+  UndecodablePayload: createError<'GPUFLOW_ERR_UNDECODABLE_PAYLOAD', 400, [string]>(
+    'GPUFLOW_ERR_UNDECODABLE_PAYLOAD',
+    'a payload cannot be decoded here: %s',
+    400,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

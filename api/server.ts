@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import type { Env } from '../config/env.js';
+import { encryptionKeysOf, type Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
+import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
 
@@ -16,7 +17,8 @@ export async function runApiServer(env: Env): Promise<void> {
     );
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({
     client,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -30,6 +32,7 @@ export async function runApiServer(env: Env): Promise<void> {
     requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
+    codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

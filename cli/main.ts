@@ -68,6 +68,16 @@ program
   );
 
 program
+  .command('test')
+  .description('run one job in this process, without Temporal, printing progress, log lines, chunks and the output')
+  .argument('<modules...>', 'job modules (.ts or .js) that export defineJob(...)')
+  .option('--type <type>', 'the job type to run (needed when the modules define several)')
+  .option('--input <json>', 'the input as JSON (default: test_input.json beside the module)')
+  .action(async (modules: string[], options: { type?: string; input?: string }) => {
+    process.exitCode = await (await import('./local-test.js')).runLocalTest(modules, options);
+  });
+
+program
   .command('submit')
   .description('submit a job through the API and print its view')
   .argument('<type>', 'job type')

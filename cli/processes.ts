@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
-import type { Env } from '../config/env.js';
+import { encryptionKeysOf, type Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
+import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
@@ -32,6 +33,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
       workflowBundle,
       webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
       blobs: createBlobStore(env),
+      dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
     });
     onShutdownSignal(() => worker.shutdown());
     console.log(`orchestrator: running job workflows on ${env.TEMPORAL_ADDRESS} (${env.TEMPORAL_NAMESPACE})`);
@@ -60,6 +62,7 @@ export async function runJobWorkerProcess(
       shutdownGraceMs: options.grace * 1000,
       blobs: createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+      dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
     });

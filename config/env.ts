@@ -61,6 +61,52 @@ const allowList = z
     return entries;
   });
 
+/** An encryption key: the base64 of 32 random bytes (`openssl rand -base64 32`). */
+const KEY_PROBLEM = 'must be the base64 of 32 random bytes: openssl rand -base64 32';
+function aesKey(base64: string): Buffer | undefined {
+  const key = Buffer.from(base64, 'base64');
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(base64) && key.byteLength === 32 ? key : undefined;
+}
+
+/** The id a lone `GPUFLOW_ENCRYPTION_KEY` goes by; a ring that rotates it away lists it as `default:<key>`. */
+export const DEFAULT_ENCRYPTION_KEY_ID = 'default';
+
+export interface EncryptionKeyEntry {
+  id: string;
+  key: Buffer;
+}
+
+const encryptionKey = z.string().transform((raw, ctx): EncryptionKeyEntry[] => {
+  const key = aesKey(raw.trim());
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: KEY_PROBLEM });
+    return z.NEVER;
+  }
+  return [{ id: DEFAULT_ENCRYPTION_KEY_ID, key }];
+});
+
+/** `id:base64key`, comma-separated: the first encrypts, all of them decrypt. */
+const encryptionKeys = z.string().transform((raw, ctx): EncryptionKeyEntry[] => {
+  const ring: EncryptionKeyEntry[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon);
+    const key = colon > 0 ? aesKey(entry.slice(colon + 1)) : undefined;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || !key || ring.some((known) => known.id === id)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `each entry must be <id>:<key>, a unique id of A-Z a-z 0-9 . _ - and a key that ${KEY_PROBLEM}`,
+      });
+      return z.NEVER;
+    }
+    ring.push({ id, key });
+  }
+  return ring;
+});
+
 const EnvSchema = z.object({
   /** A Temporal CLI binary to use for `gpuflow dev` and the tests instead of looking one up. */
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
@@ -112,6 +158,21 @@ const EnvSchema = z.object({
   GPUFLOW_WEBHOOK_SECRET: webhookSecret.optional(),
   /** Private hosts and networks webhooks may reach (loopback, LAN, ...): none unless listed. */
   GPUFLOW_WEBHOOK_ALLOW_PRIVATE: allowList,
+  /** Encrypts every payload Temporal stores (inputs, outputs, heartbeats, signals, memo) with this AES-256 key. */
+  GPUFLOW_ENCRYPTION_KEY: encryptionKey.optional(),
+  /** A key ring instead of one key, for rotation: `new:<key>,old:<key>`; the first encrypts, all decrypt. */
+  GPUFLOW_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Origins of the Temporal Web UI that may call the codec endpoint (`/v1/codec`) from a browser, comma-separated. */
+  GPUFLOW_CODEC_CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:8233,http://127.0.0.1:8233')
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.output<typeof EnvSchema> & {
@@ -152,6 +213,21 @@ function s3ConfigProblems(env: Record<string, unknown>, ctx: z.RefinementCtx): v
   }
 }
 
+function encryptionConfigProblems(env: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (env.GPUFLOW_ENCRYPTION_KEY !== undefined && env.GPUFLOW_ENCRYPTION_KEYS !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['GPUFLOW_ENCRYPTION_KEYS'],
+      message: `set GPUFLOW_ENCRYPTION_KEY or GPUFLOW_ENCRYPTION_KEYS, not both (the lone key is "${DEFAULT_ENCRYPTION_KEY_ID}:<key>" in a ring)`,
+    });
+  }
+}
+
+/** The key ring every client and worker encrypts with, or undefined: payloads are stored as they are. */
+export function encryptionKeysOf(env: Env): EncryptionKeyEntry[] | undefined {
+  return env.GPUFLOW_ENCRYPTION_KEYS ?? env.GPUFLOW_ENCRYPTION_KEY;
+}
+
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -165,7 +241,7 @@ export class EnvError extends Error {
  */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = EnvSchema.superRefine(s3ConfigProblems).safeParse(present);
+  const parsed = EnvSchema.superRefine(s3ConfigProblems).superRefine(encryptionConfigProblems).safeParse(present);
   // The Temporal variables go to envconfig explicitly: it must not read process.env behind this module's back.
   const temporal = resolveTemporalConnection(present as Record<string, string>);
   const problems = [

@@ -31,7 +31,10 @@ export function listedJobView(info: WorkflowExecutionInfo, values: WorkerValues 
     startedAt: memo.startedAt ?? null,
     completedAt: closedMs === undefined ? null : new Date(closedMs).toISOString(),
     delayTimeMs: scheduledMs !== undefined && startedMs !== undefined ? Math.max(0, startedMs - scheduledMs) : null,
-    executionTimeMs: closedMs !== undefined && startedMs !== undefined ? Math.max(0, closedMs - startedMs) : null,
+    // The handler's own time when its worker measured it; else the attempt's span up to the workflow's close.
+    executionTimeMs:
+      memo.handlerTimeMs ??
+      (closedMs !== undefined && startedMs !== undefined ? Math.max(0, closedMs - startedMs) : null),
     workerId,
     artifacts: artifactViews(info.workflowId, memo.artifacts),
   };

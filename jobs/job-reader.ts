@@ -13,6 +13,7 @@ import { resolvePayload } from '../storage/payloads.js';
 import { JobQueueStates } from './job-queues.js';
 import { artifactsOf, buildJobView, heartbeatOf, type JobOutcome } from './job-view.js';
 import { CompletedRunOutputs } from './run-outcomes.js';
+import { withDecodedHeartbeats } from './stored-payloads.js';
 import { WorkerValues } from './worker-values.js';
 
 /** No job has this id (or the workflow under it is not a job). */
@@ -166,7 +167,8 @@ export class JobReader {
     }
     // Other workflows share the namespace (webhook deliveries, the job type catalog): they are not jobs.
     if (description.type !== 'runJob') throw this.notFound(jobId);
-    return description;
+    // Heartbeat details come raw (as the codecs left them): decoded here, for every reader of the description.
+    return withDecodedHeartbeats(description, this.client.options.loadedDataConverter);
   }
 
   /**

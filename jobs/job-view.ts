@@ -89,7 +89,10 @@ export function buildJobView(
 
   const closedMs = description.closeTime?.getTime();
   const startedMs = msOf(memo.startedAt);
-  const ended = { ...base, executionTimeMs: closedMs && startedMs ? Math.max(0, closedMs - startedMs) : null };
+  // The handler's own time when its worker measured it (a completed attempt); else the attempt's span up to the
+  // workflow's close, which includes reporting the end and the workflow task that closes the job.
+  const executionTimeMs = memo.handlerTimeMs ?? (closedMs && startedMs ? Math.max(0, closedMs - startedMs) : null);
+  const ended = { ...base, executionTimeMs };
   if (outcome.kind === 'completed')
     return { ...ended, status: 'COMPLETED', output: outcome.output as JobView['output'] };
 

@@ -69,3 +69,12 @@ export function artifactViews(jobId: string, artifacts: readonly Artifact[] | un
     url: artifactUrl(jobId, name),
   }));
 }
+
+/**
+ * Blob store key of the result of a run's attempt whose handler finished (`ExecuteJobResult` as JSON). A worker
+ * writes it before reporting the completion; a later attempt of the same run completes with it instead of running
+ * the handler again (the completion of the first may have been lost in a Temporal outage).
+ */
+export function completedResultKey(jobId: string, runId: string): string {
+  return `results/${jobId}/${runId}.json`;
+}

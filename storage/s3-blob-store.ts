@@ -8,6 +8,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { checkBlobKey, type BlobInfo, type BlobStore } from './blob-store.js';
+import { redactUrl } from '../contracts/redact-url.js';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -36,7 +37,7 @@ export class S3BlobStore implements BlobStore {
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/\/*$/, '/') : '';
-    this.location = `s3://${this.bucket}/${this.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+    this.location = `s3://${this.bucket}/${this.prefix}${options.endpoint ? ` at ${redactUrl(options.endpoint)}` : ''}`;
     this.client = new S3Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),

@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { JOB_TYPE_CATALOG_WORKFLOW, jobTypesSeenSignalWithStart } from '../contracts/job-types.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
@@ -13,6 +14,7 @@ export interface AnnounceJobTypesOptions {
   /** Bound of the signal, ms. @defaultValue 10000 */
   timeoutMs?: number;
   warn?: (line: string) => void;
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -20,7 +22,8 @@ export interface AnnounceJobTypesOptions {
  * for it starts, jobs or not. Best effort in the background: a failure is logged and the worker runs on.
  */
 export function announceJobTypes(options: AnnounceJobTypesOptions): void {
-  const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const { dataConverter } = options;
+  const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
   const warn = options.warn ?? ((line: string) => console.warn(line));
   client
     .withDeadline(Date.now() + (options.timeoutMs ?? 10_000), () =>

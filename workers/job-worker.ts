@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../protocol/task-queues.js';
 import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
@@ -37,6 +38,8 @@ export interface JobWorkerOptions {
   payloadThresholdBytes?: number;
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
+  /** Payload codecs (encryption) of every client and worker of the deployment: the same on all of them. */
+  dataConverter?: DataConverter;
 }
 
 export interface JobWorker {
@@ -89,6 +92,7 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
         taskQueue: jobTaskQueue(type),
         activities,
         identity,
+        dataConverter: options.dataConverter,
         maxConcurrentActivityTaskExecutions: options.capacity ?? 1,
         shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
         // Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
@@ -97,8 +101,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
       }),
     ),
   );
-  const { connection, namespace, controlTaskQueue } = options;
-  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity });
+  const { connection, namespace, controlTaskQueue, dataConverter } = options;
+  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity, dataConverter });
 
   let stopping = false;
   function shutdown(): void {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   type NativeConnection,
@@ -30,6 +31,8 @@ export interface OrchestratorOptions {
   webhooks?: { secret?: string; allowPrivate?: readonly string[] };
   /** The job workers' blob store: a webhook's view carries a large output read back from it. */
   blobs?: BlobStore;
+  /** Payload codecs (encryption) of every client and worker of the deployment: the same on all of them. */
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -38,13 +41,15 @@ export interface OrchestratorOptions {
  */
 export async function createOrchestrator(options: OrchestratorOptions): Promise<Worker> {
   const taskQueue = options.taskQueue ?? CONTROL_TASK_QUEUE;
-  const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const { dataConverter } = options;
+  const client = new Client({ connection: options.connection, namespace: options.namespace, dataConverter });
   const jobs = new JobReader({ client, blobs: options.blobs });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue,
     workflowBundle: options.workflowBundle,
+    dataConverter,
     activities: createWebhookActivities({
       client,
       viewOf: (jobId, runId) => jobs.viewOfRun(jobId, runId),

@@ -25,11 +25,18 @@ declare module 'fastify' {
  */
 export const PUBLIC_ROUTES = { exact: ['/healthz', '/readyz', '/docs'], prefixes: ['/docs/'] } as const;
 
+/**
+ * CORS preflights of the codec endpoint (the Temporal Web UI's browser sends them without credentials, and they
+ * answer with headers only).
+ */
+export const PUBLIC_PREFLIGHTS = ['/v1/codec/encode', '/v1/codec/decode'] as const;
+
 /** `url` is a route pattern as registered (`/v1/jobs/:id`), not a request path. */
-export function isPublicRoute(url: string): boolean {
+export function isPublicRoute(url: string, method = 'GET'): boolean {
   return (
     (PUBLIC_ROUTES.exact as readonly string[]).includes(url) ||
-    PUBLIC_ROUTES.prefixes.some((prefix) => url.startsWith(prefix))
+    PUBLIC_ROUTES.prefixes.some((prefix) => url.startsWith(prefix)) ||
+    (method === 'OPTIONS' && (PUBLIC_PREFLIGHTS as readonly string[]).includes(url))
   );
 }
 
@@ -62,7 +69,7 @@ export const authPlugin = fp(
       // Match on the route that will run, not on the raw URL: the router decodes `/%761/jobs` into `/v1/jobs`.
       // An unknown route (no routeOptions.url) needs a key too, so that without one nobody learns which exist.
       const route = request.routeOptions.url;
-      if (route !== undefined && isPublicRoute(route)) return;
+      if (route !== undefined && isPublicRoute(route, request.method)) return;
       const presented = AUTHORIZATION.exec(request.headers.authorization ?? '')?.[1];
       const hashed = presented ? digest(presented) : undefined;
       const found = hashed && keys.find((key) => timingSafeEqual(key.digest, hashed));

@@ -19,6 +19,7 @@ import { Errors } from '../errors.js';
 import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
 import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
+import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 
 export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
@@ -312,7 +313,7 @@ export class JobService {
     });
     const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`job ${jobId} run ${runId}: no start event in its history`);
-    return this.client.options.loadedDataConverter.payloadConverter.fromPayload<RunJobInput>(payload);
+    return fromStoredPayload<RunJobInput>(this.client.options.loadedDataConverter, payload);
   }
 
   /** The job's view and the run it describes (the run a stream of its chunks reads). */

@@ -4,6 +4,7 @@ import type { JobView, StreamChunk } from '../../contracts/job.js';
 import { streamChunksSignal } from '../../protocol/signals.js';
 import { isTerminal } from '../../contracts/status.js';
 import type { JobReader, RunView } from '../../jobs/job-reader.js';
+import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
@@ -58,7 +59,7 @@ class ChunkReader {
       });
       this.token = page.nextPageToken?.length ? page.nextPageToken : undefined;
       const events = page.history?.events ?? [];
-      for (const event of events) chunks.push(...this.chunksOf(event));
+      for (const event of events) chunks.push(...(await this.chunksOf(event)));
       // A long poll answers once per change; without waiting, page until the end of the history so far (a running
       // workflow's last page still carries a token, for the next long poll).
       if (wait || events.length === 0) break;
@@ -66,7 +67,7 @@ class ChunkReader {
     return chunks;
   }
 
-  private chunksOf(event: HistoryEvent): StreamChunk[] {
+  private async chunksOf(event: HistoryEvent): Promise<StreamChunk[]> {
     if (event.eventType != null && CLOSE_EVENTS.has(event.eventType)) this.closed = true;
     const signaled = event.workflowExecutionSignaledEventAttributes;
     const payload = signaled?.input?.payloads?.[0];
@@ -74,7 +75,7 @@ class ChunkReader {
     // Batches come from workers in any language: one that does not fit is skipped (and reported once), not served.
     let raw: unknown;
     try {
-      raw = this.client.options.loadedDataConverter.payloadConverter.fromPayload(payload);
+      raw = await fromStoredPayload(this.client.options.loadedDataConverter, payload);
     } catch (err) {
       this.values.unreadable(this.jobId, 'streamChunks', err);
       return [];

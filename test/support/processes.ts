@@ -22,7 +22,17 @@ export function runGpuflow(
   env: Record<string, string>,
   options: { detached?: boolean } = {},
 ): GpuflowProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return runWatched(process.execPath, [BIN, ...args], env, options);
+}
+
+/** Runs any command with extra environment variables, its output kept and watched line by line. */
+export function runWatched(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { detached?: boolean } = {},
+): GpuflowProcess {
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, as a shell gives a foreground job: the test can then signal the whole group.

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
@@ -68,15 +69,22 @@ export async function startStack(
     /** @defaultValue a directory store in a temporary directory, removed by `stop()` */
     blobs?: BlobStore;
     payloadThresholdBytes?: number;
+    /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
+    dataConverter?: DataConverter;
+    codecCorsOrigins?: string[];
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
   const blobs = options.blobs ?? new DirectoryBlobStore(blobDir!);
-  const { payloadThresholdBytes } = options;
+  const { payloadThresholdBytes, dataConverter } = options;
   const address = options.address ?? inject('temporalAddress');
   const controlTaskQueue = options.controlTaskQueue ?? `gpuflow-control-${uniqueSuffix()}`;
   const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection: await Connection.connect({ address }), namespace: NAMESPACE });
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    namespace: NAMESPACE,
+    dataConverter,
+  });
   const orchestrator: Worker = await createOrchestrator({
     connection,
     namespace: NAMESPACE,
@@ -84,6 +92,7 @@ export async function startStack(
     workflowBundle: { codePath: options.workflowBundlePath ?? inject('workflowBundlePath') },
     webhooks: options.webhooks ?? TEST_WEBHOOKS,
     blobs,
+    dataConverter,
   });
   const orchestratorRun = orchestrator.run();
   const { allowPrivate } = options.webhooks ?? TEST_WEBHOOKS;
@@ -95,6 +104,7 @@ export async function startStack(
     webhooks: { allowPrivate },
     blobs,
     payloadThresholdBytes,
+    codecCorsOrigins: options.codecCorsOrigins,
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -112,6 +122,7 @@ export async function startStack(
         shutdownGraceMs: 5000,
         blobs,
         payloadThresholdBytes,
+        dataConverter,
         ...workerOptions,
       });
       const run = worker.run();

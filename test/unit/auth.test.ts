@@ -67,7 +67,7 @@ describe('auth allow-list', () => {
   it('answers 401 without a key on every route outside the allow-list', async () => {
     const open: string[] = [];
     for (const { method, url } of routes) {
-      if (isPublicRoute(url)) continue;
+      if (isPublicRoute(url, method)) continue;
       const res = await app.inject({ method, url: pathOf(url) });
       if (res.statusCode !== 401) open.push(`${method} ${url}: ${res.statusCode}`);
       else if (method !== 'HEAD') expect(res.json()).toMatchObject({ code: 'GPUFLOW_ERR_UNAUTHORIZED' });

@@ -92,6 +92,11 @@ describe('buildJobView', () => {
     });
   });
 
+  it("reads a completed job's executionTimeMs as the handler's own time when its worker measured it", () => {
+    const d = description('COMPLETED', { memo: { ...attempt1, handlerTimeMs: 3.25 }, closedAt: T0 + 1030 });
+    expect(view(d, { kind: 'completed', output: null })).toMatchObject({ status: 'COMPLETED', executionTimeMs: 3.25 });
+  });
+
   it('reads the failure type: a timeout ends TIMED_OUT, anything else FAILED, with who raised it', () => {
     const failed = (type: string, retryable: boolean) =>
       new WorkflowFailedError(

@@ -1,0 +1,291 @@
+"""The ``executeJob`` activity, as protocol/PROTOCOL.md specifies it: one attempt of one job."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from .blobs import (
+    BlobStore,
+    BlobUnavailableError,
+    completed_result_key,
+    externalize_payload,
+    output_blob_key,
+    resolve_payload,
+    to_json_bytes,
+)
+from .context import AttemptState, Context
+from .errors import JobError, ProtocolFailure
+from .job import JobDefinition
+from .protocol import (
+    ACTIVITY,
+    DEFAULT_PAYLOAD_THRESHOLD_BYTES,
+    SIGNAL_TIMEOUT_S,
+    FailureTypes,
+    Signals,
+    describe_validation_error,
+    is_execute_job_result,
+    is_heartbeat_details,
+)
+from .runner import Cancellation, run_handler
+
+
+@dataclass(frozen=True)
+class ReadyJob:
+    """A job type ready to run here: its definition and what its ``setup`` returned."""
+
+    definition: JobDefinition
+    resources: Any
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-01-02T03:04:05.678Z``, as JavaScript's ``toISOString``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class JobActivities:
+    """Holds what every attempt needs; :attr:`execute_job` is the activity to register."""
+
+    def __init__(
+        self,
+        jobs: Mapping[str, ReadyJob],
+        *,
+        worker_id: str,
+        store: BlobStore | None = None,
+        payload_threshold_bytes: int = DEFAULT_PAYLOAD_THRESHOLD_BYTES,
+        heartbeat_interval_s: float = 1.0,
+        print_line: Callable[[str], None] = print,
+        on_start: Callable[[str], None] = lambda job_type: None,
+        on_end: Callable[[str], None] = lambda job_type: None,
+    ) -> None:
+        self.jobs = dict(jobs)
+        self.worker_id = worker_id
+        self.store = store
+        self.threshold = payload_threshold_bytes
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.print_line = print_line
+        self.on_start = on_start
+        self.on_end = on_end
+
+        async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
+            return await self._execute_job(request)
+
+        self.execute_job = activity.defn(name=ACTIVITY)(execute_job)
+
+    async def _execute_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        job_type = str(request.get("type"))
+        ready = self.jobs.get(job_type)
+        if ready is None:
+            raise ApplicationError(
+                f'this worker does not serve job type "{job_type}"',
+                {},
+                type=FailureTypes.unknown_job_type,
+                non_retryable=True,
+            )
+        info = activity.info()
+        job_id = str(request.get("jobId"))
+        label = f"{job_id}#{info.attempt}"
+        self.on_start(job_type)
+        self.print_line(f"worker {self.worker_id}: {label} ({job_type}) started")
+        started = time.perf_counter()
+        try:
+            result = await self._attempt(ready, request, job_id)
+        except asyncio.CancelledError:
+            self.print_line(f"worker {self.worker_id}: {label} cancelled")
+            raise
+        except ApplicationError as err:
+            retry = "" if err.non_retryable else " (retryable)"
+            self.print_line(f"worker {self.worker_id}: {label} failed{retry}: {err.type}: {err.message}")
+            raise
+        finally:
+            self.on_end(job_type)
+        elapsed = round((time.perf_counter() - started) * 1000)
+        self.print_line(f"worker {self.worker_id}: {label} completed in {elapsed} ms")
+        return result
+
+    async def _attempt(self, ready: ReadyJob, request: dict[str, Any], job_id: str) -> dict[str, Any]:
+        info = activity.info()
+        run_id = info.workflow_run_id or None
+        store = self.store
+        results_key = completed_result_key(job_id, run_id) if store is not None and run_id else None
+        # Only a retry can follow a handler that finished: the first attempt of a run skips the read.
+        if store is not None and results_key is not None and info.attempt > 1:
+            finished = await asyncio.to_thread(_find_result, store, results_key)
+            if finished is not None:
+                self.print_line(f"[{job_id}#{info.attempt}] an earlier attempt of this run finished: its result stands")
+                return finished
+
+        # Details of an earlier attempt (perhaps from a worker in another language): only a valid shape is carried.
+        previous = info.heartbeat_details[0] if info.heartbeat_details else None
+        loop = asyncio.get_running_loop()
+        activity_context = contextvars.copy_context()
+        queued = threading.Lock()
+        beat_queued = [False]
+        state = AttemptState(
+            previous=previous if is_heartbeat_details(previous) else None,
+            print_line=lambda line: self.print_line(f"[{job_id}#{info.attempt}] {line}"),
+        )
+
+        def beat() -> None:
+            with queued:
+                beat_queued[0] = False
+            activity.heartbeat(state.details())
+
+        def beat_soon() -> None:
+            # Changes made together (progress, then a checkpoint) go out in one heartbeat, from the loop's thread.
+            with queued:
+                if beat_queued[0]:
+                    return
+                beat_queued[0] = True
+            loop.call_soon_threadsafe(beat, context=activity_context)
+
+        state.on_change = beat_soon
+        heartbeat_timeout = info.heartbeat_timeout or timedelta(seconds=30)
+        period = min(self.heartbeat_interval_s, heartbeat_timeout.total_seconds() / 3)
+
+        async def renew() -> None:
+            # The lease is renewed here, not by the handler: a sync handler stuck in one long CUDA call runs in its
+            # thread while this loop keeps heartbeating, and a cancel still gets through.
+            while True:
+                await asyncio.sleep(period)
+                beat()
+
+        beat()
+        timer = asyncio.create_task(renew())
+        facts = {
+            "attempt": info.attempt,
+            "workerId": self.worker_id,
+            "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
+            "startedAt": iso_utc(datetime.now(UTC)),
+        }
+        # Sent while the handler starts; awaited before the attempt ends, so the workflow learns of the start first.
+        signalled = asyncio.create_task(self._signal(job_id, run_id, Signals.attempt_started, facts))
+        cancellation = Cancellation()
+        handler_started = time.perf_counter()
+        try:
+            try:
+                value = await asyncio.to_thread(resolve_payload, request.get("input"), store)
+            except BlobUnavailableError as err:
+                raise ProtocolFailure(str(err), FailureTypes.input_unavailable) from err
+            model = ready.definition.input_model
+            if model is not None:
+                try:
+                    value = model.model_validate(value)
+                except PydanticValidationError as err:
+                    raise ProtocolFailure(describe_validation_error(err), FailureTypes.validation) from err
+            ctx = Context(
+                job_id=job_id,
+                attempt=info.attempt,
+                worker_id=self.worker_id,
+                resources=ready.resources,
+                state=state,
+                store=store,
+                cancelled=lambda: cancellation.is_set() or activity.is_cancelled(),
+                resume_from=state.checkpoint if state.has_checkpoint else None,
+            )
+
+            async def send(chunks: list[Any]) -> None:
+                await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": info.attempt, "chunks": chunks})
+
+            output = await run_handler(
+                ready.definition,
+                value,
+                ctx,
+                cancellation=cancellation,
+                send=send,
+                attempt=info.attempt,
+                on_capped=ctx.log,
+            )
+            handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
+            await signalled
+            if store is not None:
+                key = output_blob_key(job_id, run_id or "standalone", info.attempt)
+                output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
+            finished = {
+                "output": output,
+                "artifacts": state.artifact_list(),
+                "attemptFacts": facts,
+                "handlerTimeMs": handler_time_ms,
+            }
+            if store is not None and results_key is not None:
+                # Kept before it is reported: if the report is lost, the next attempt completes with it. A store
+                # that fails here only loses that protection, never the result.
+                try:
+                    await asyncio.to_thread(store.put, results_key, to_json_bytes(finished), "application/json")
+                except Exception as err:
+                    self.print_line(f"[{job_id}#{info.attempt}] could not keep the result for a lost completion: {err}")
+            return finished
+        except BaseException as err:
+            await asyncio.shield(signalled)
+            artifacts = state.artifact_list()
+            details: dict[str, Any] = {"artifacts": artifacts} if artifacts else {}
+            if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
+                why = activity.cancellation_details()
+                if why is not None and why.worker_shutdown:
+                    raise ApplicationError(
+                        "the worker shut down before the job finished; it runs again on another worker",
+                        details,
+                        type=FailureTypes.worker_shutdown,
+                    ) from None
+                # The SDK reports a cancel it was asked for as cancelled (it attaches no details: the artifacts
+                # stay listed from the last heartbeat).
+                if isinstance(err, asyncio.CancelledError):
+                    raise
+                raise asyncio.CancelledError() from err
+            if not isinstance(err, Exception):
+                raise
+            failure = to_application_error(err, details)
+            if not failure.non_retryable:
+                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": info.attempt})
+            raise failure from err
+        finally:
+            timer.cancel()
+
+    async def _signal(self, job_id: str, run_id: str | None, name: str, arg: Any) -> None:
+        """Bounded and best effort: a lost signal only makes the job's view poorer, it never fails the job."""
+        if not run_id:
+            return
+        try:
+            handle = activity.client().get_workflow_handle(job_id, run_id=run_id)
+            await asyncio.wait_for(
+                handle.signal(name, arg, rpc_timeout=timedelta(seconds=SIGNAL_TIMEOUT_S)), SIGNAL_TIMEOUT_S
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            activity.logger.warning(f"could not signal {name}: {err}")
+
+
+def to_application_error(err: Exception, details: dict[str, Any]) -> ApplicationError:
+    if isinstance(err, ApplicationError):
+        if err.details:
+            return err
+        return ApplicationError(err.message, details, type=err.type, non_retryable=err.non_retryable)
+    if isinstance(err, ProtocolFailure):
+        return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
+    if isinstance(err, JobError):
+        return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
+    return ApplicationError(str(err) or type(err).__name__, details, type=type(err).__name__ or "Error")
+
+
+def _find_result(store: BlobStore, key: str) -> dict[str, Any] | None:
+    """What an earlier attempt of this run finished with; a damaged blob counts as none."""
+    blob = store.get(key)
+    if blob is None:
+        return None
+    try:
+        value = json.loads(blob.body.decode("utf-8"))
+    except ValueError:
+        return None
+    return value if is_execute_job_result(value) else None

@@ -1,0 +1,165 @@
+"""The worker process: one Temporal worker per job type on ``jobs.<type>``, the drain, scale to zero."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from .activity import JobActivities, ReadyJob
+from .config import WorkerEnv
+from .job import JobDefinition
+from .protocol import ANNOUNCE_TIMEOUT_S, JOB_TYPE_CATALOG_WORKFLOW, Signals, job_task_queue, job_type_catalog_id
+
+
+def default_identity() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def prepare(definitions: Sequence[JobDefinition]) -> dict[str, ReadyJob]:
+    """Runs every type's ``setup`` once (the cold start), before the worker takes jobs."""
+    ready: dict[str, ReadyJob] = {}
+    for definition in definitions:
+        resources: Any = None
+        if definition.setup is not None:
+            resources = definition.setup()
+            if inspect.isawaitable(resources):
+                resources = await resources
+        ready[definition.type] = ReadyJob(definition, resources)
+    return ready
+
+
+async def announce_job_types(client: Client, control_task_queue: str, types: list[str], identity: str) -> None:
+    """Signal-with-start of the job type catalog, so operator views list the types at once. Best effort."""
+    try:
+        await asyncio.wait_for(
+            client.start_workflow(
+                JOB_TYPE_CATALOG_WORKFLOW,
+                {"types": []},
+                id=job_type_catalog_id(control_task_queue),
+                task_queue=control_task_queue,
+                start_signal=Signals.job_types_seen,
+                start_signal_args=[types],
+                rpc_timeout=timedelta(seconds=ANNOUNCE_TIMEOUT_S),
+            ),
+            ANNOUNCE_TIMEOUT_S,
+        )
+    except Exception as err:
+        print(f"worker {identity}: could not record its job types in the job type catalog: {err}", file=sys.stderr)
+
+
+async def run_worker(
+    definitions: Sequence[JobDefinition],
+    env: WorkerEnv,
+    *,
+    capacity: int = 1,
+    grace_s: float = 30.0,
+    idle_exit_s: float | None = None,
+    identity: str | None = None,
+    heartbeat_interval_s: float = 1.0,
+    print_line: Callable[[str], None] = _say,
+) -> None:
+    """Serves the job types until SIGTERM or SIGINT (a drain: polling stops, running jobs get ``grace_s``), until
+    ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
+    identity = identity or default_identity()
+    ready = await prepare(definitions)
+    client = await Client.connect(**env.connect)
+    stop = asyncio.Event()
+    running = [0]
+    idle_timer: list[asyncio.TimerHandle | None] = [None]
+    loop = asyncio.get_running_loop()
+
+    def arm_idle() -> None:
+        if idle_timer[0] is not None:
+            idle_timer[0].cancel()
+            idle_timer[0] = None
+        if idle_exit_s is not None and running[0] == 0 and not stop.is_set():
+            idle_timer[0] = loop.call_later(idle_exit_s, idle_exit)
+
+    def idle_exit() -> None:
+        print_line(f"worker {identity}: no job for {idle_exit_s:g} s, exiting")
+        stop.set()
+
+    def on_start(job_type: str) -> None:
+        running[0] += 1
+        if idle_timer[0] is not None:
+            idle_timer[0].cancel()
+            idle_timer[0] = None
+
+    def on_end(job_type: str) -> None:
+        running[0] -= 1
+        if ready[job_type].definition.refresh_after_job and not stop.is_set():
+            print_line(f"worker {identity}: {job_type} asks for a fresh process after each job, exiting")
+            stop.set()
+        arm_idle()
+
+    activities = JobActivities(
+        ready,
+        worker_id=identity,
+        store=env.store,
+        payload_threshold_bytes=env.payload_threshold_bytes,
+        heartbeat_interval_s=heartbeat_interval_s,
+        print_line=print_line,
+        on_start=on_start,
+        on_end=on_end,
+    )
+    workers = [
+        Worker(
+            client,
+            task_queue=job_task_queue(job_type),
+            activities=[activities.execute_job],
+            identity=identity,
+            max_concurrent_activities=job.definition.capacity or capacity,
+            graceful_shutdown_timeout=timedelta(seconds=grace_s),
+            # Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
+            max_heartbeat_throttle_interval=timedelta(seconds=1),
+            default_heartbeat_throttle_interval=timedelta(seconds=1),
+        )
+        for job_type, job in ready.items()
+    ]
+
+    def on_signal(name: str) -> None:
+        if not stop.is_set():
+            print_line(f"worker {identity}: {name}, draining (running jobs get {grace_s:g} s to finish)")
+            stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    announcing = asyncio.create_task(announce_job_types(client, env.control_task_queue, list(ready), identity))
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    print_line(
+        f"worker {identity}: serving {', '.join(ready)} (capacity {capacity} per type) on "
+        f"{env.connect.get('target_host')}" + (f"; exits after {idle_exit_s:g} s without a job" if idle_exit_s else "")
+    )
+    arm_idle()
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
+        failed = [task for task in done if task is not stopping]
+        stop.set()
+        await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+        results = await asyncio.gather(*runs, return_exceptions=True)
+        for task in failed:
+            task.result()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+        print_line(f"worker {identity}: drained, exiting")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        announcing.cancel()
+        stopping.cancel()
