@@ -17,8 +17,15 @@ const KEYS = {
 } as const;
 type Caller = keyof typeof KEYS | 'none';
 
-/** A request path for a route pattern with the job id in `:id`: `/v1/jobs/:id/artifacts/:name` → `.../<id>/artifacts/x`. */
-const pathOf = (url: string, jobId: string): string => url.replace(':id', jobId).replace(/:[^/]+/g, 'x');
+/**
+ * A request path for a route pattern with the job in `:id` (and its type as RunPod's `:endpoint`):
+ * `/v1/jobs/:id/artifacts/:name` → `/v1/jobs/<id>/artifacts/x`.
+ */
+const pathOf = (url: string, job: { id: string; type: string }): string =>
+  url
+    .replace(':id', job.id)
+    .replace(':endpoint', job.type)
+    .replace(/:[^/]+/g, 'x');
 
 /** The answer with the job id taken out: what a caller could tell two answers apart by. */
 const shapeOf = (res: LightMyRequestResponse, jobId: string) => ({
@@ -89,6 +96,11 @@ describe('tenants, rate limits and in-flight caps on a real Temporal server', ()
         'POST /v1/jobs/:id/retry',
         'GET /v1/jobs/:id/stream',
         'GET /v1/jobs/:id/artifacts/:name',
+        'GET /runpod/v2/:endpoint/status/:id',
+        'GET /runpod/v2/:endpoint/status-sync/:id',
+        'GET /runpod/v2/:endpoint/stream/:id',
+        'POST /runpod/v2/:endpoint/cancel/:id',
+        'POST /runpod/v2/:endpoint/retry/:id',
       ]),
     );
   });
@@ -97,11 +109,11 @@ describe('tenants, rate limits and in-flight caps on a real Temporal server', ()
     const missing = `${echo.type}-${'0'.repeat(32)}`;
     const problems: string[] = [];
     for (const { method, url } of jobRoutes) {
-      const path = pathOf(url, acmeJob.id);
+      const path = pathOf(url, acmeJob);
       const own = await request('acme', method, path);
       const admin = await request('admin', method, path);
       const anonymous = await request('none', method, path);
-      const absent = await request('globex', method, pathOf(url, missing));
+      const absent = await request('globex', method, pathOf(url, { id: missing, type: echo.type }));
       const label = `${method} ${url}`;
       // Own tenant and admin reach the job: whatever the route answers, it is not "no such job".
       for (const [who, res] of [
@@ -180,6 +192,26 @@ describe('tenants, rate limits and in-flight caps on a real Temporal server', ()
     expect(totalOf(stats)).toBe(2);
   });
 
+  it('scopes the RunPod routes: runs in the caller’s tenant, health counts its jobs only', async () => {
+    const run = await request('globex', 'POST', `/runpod/v2/${echo.type}/run`, { input: { runpod: suffix } });
+    expect(run.statusCode, run.body).toBe(200);
+    const { id } = run.json<{ id: string }>();
+    expect((await request('acme', 'GET', `/runpod/v2/${echo.type}/status/${id}`)).statusCode).toBe(404);
+    expect((await request('globex', 'GET', `/v1/jobs/${id}`)).statusCode).toBe(200);
+    type Health = { jobs: { completed: number; failed: number; inProgress: number; inQueue: number } };
+    const jobsOf = async (caller: Caller): Promise<number> => {
+      const { jobs } = (await request(caller, 'GET', `/runpod/v2/${echo.type}/health`)).json<Health>();
+      return jobs.completed + jobs.failed + jobs.inProgress + jobs.inQueue;
+    };
+    // globex: the two jobs of the dedup test and this one; the default tenant: its one job of the dedup test.
+    await waitFor(
+      () => jobsOf('globex'),
+      (count) => count === 3,
+    );
+    expect(await jobsOf('plain')).toBe(1);
+    await request('admin', 'POST', `/v1/jobs/${id}/cancel`);
+  });
+
   it('refuses a submission over the tenant’s cap on jobs in flight with a clear 429', async () => {
     const started: string[] = [];
     for (const n of [1, 2]) {
@@ -238,6 +270,11 @@ describe('tenants, rate limits and in-flight caps on a real Temporal server', ()
       error: 'Too Many Requests',
       message: `rate limited: at most 3 requests per 1 min for this key; retry in ${retryAfter} s`,
     });
+    // The RunPod routes answer RunPod's shape.
+    const runpod = await request('limited', 'GET', `/runpod/v2/${echo.type}/status/${acmeJob.id}`);
+    expect(runpod.statusCode).toBe(429);
+    expect(Number(runpod.headers['retry-after'])).toBeGreaterThan(0);
+    expect(runpod.json()).toEqual({ error: expect.stringMatching(/^rate limited: at most 3 requests per 1 min/) });
     // Keys without a budget, and other keys, go on.
     expect((await request('acme', 'GET', `/v1/jobs/${acmeJob.id}`)).statusCode).toBe(200);
   });
