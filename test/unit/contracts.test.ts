@@ -70,6 +70,17 @@ describe('jobIdFor', () => {
     expect(jobIdFor(parse({ type: 'echo', input: 2, idempotencyKey: key }))).toBe(`echo-k-${expected}`);
   });
 
+  it('hashes the tenant with the input or the key outside the default tenant, and nothing more inside it', () => {
+    const job = parse({ type: 'echo', input: { b: 1, a: 2 } });
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+    expect(jobIdFor(job, 'default')).toBe(jobIdFor(job));
+    expect(jobIdFor(job, 'acme')).toBe(`echo-${sha('{"input":{"a":2,"b":1},"tenant":"acme","type":"echo"}')}`);
+    expect(jobIdFor(job, 'acme')).not.toBe(jobIdFor(job, 'globex'));
+    const keyed = parse({ type: 'echo', input: 1, idempotencyKey: 'order-42' });
+    expect(jobIdFor(keyed, 'default')).toBe(`echo-k-${sha('order-42')}`);
+    expect(jobIdFor(keyed, 'acme')).toBe(`echo-k-${sha('{"idempotencyKey":"order-42","tenant":"acme"}')}`);
+  });
+
   it('makes a fresh uuid v7 id for every submission with dedup off', () => {
     const first = jobIdFor(parse({ type: 'echo', input: 1, dedup: false }));
     const second = jobIdFor(parse({ type: 'echo', input: 1, dedup: false }));
