@@ -118,8 +118,8 @@ def test_the_worker_env_parses_one_key_or_a_ring() -> None:
         ({"GPUFLOW_ENCRYPTION_KEYS": f"a b:{b64(K1.key)}"}, "GPUFLOW_ENCRYPTION_KEYS: each entry must be <id>:<key>"),
         (
             {"GPUFLOW_ENCRYPTION_KEY": b64(K1.key), "GPUFLOW_ENCRYPTION_KEYS": f"k2:{b64(K2.key)}"},
-            'GPUFLOW_ENCRYPTION_KEYS: set GPUFLOW_ENCRYPTION_KEY or GPUFLOW_ENCRYPTION_KEYS, not both (the lone key is "'
-            'default:<key>" in a ring)',
+            "GPUFLOW_ENCRYPTION_KEYS: set GPUFLOW_ENCRYPTION_KEY or GPUFLOW_ENCRYPTION_KEYS, not both "
+            '(the lone key is "default:<key>" in a ring)',
         ),
     ],
 )
