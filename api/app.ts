@@ -179,22 +179,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     blobs,
     payloadThresholdBytes,
   });
-  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes, values });
+  const gateway = deps.gateway
+    ? new RunPodGateway({
+        ...deps.gateway,
+        client,
+        namespace: deps.namespace,
+        blobs,
+        payloadThresholdBytes,
+        log: app.log,
+      })
+    : undefined;
+  const admin = new AdminService({
+    client,
+    controlTaskQueue,
+    temporalTimeoutMs,
+    catalog: jobTypes,
+    values,
+    runners: gateway?.runners,
+  });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   const streams = new JobStreams(deps.client, jobs.reader);
   await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
-  if (deps.gateway) {
-    const gateway = new RunPodGateway({
-      ...deps.gateway,
-      client,
-      namespace: deps.namespace,
-      blobs,
-      payloadThresholdBytes,
-      log: app.log,
-    });
+  if (gateway) {
     app.decorate('gateway', gateway);
     app.addHook('onClose', () => gateway.close());
     await app.register(runpodWorkerRoutes, { gateway });
