@@ -37,7 +37,7 @@ describe('auth allow-list', () => {
       },
     });
     // Faces that come later, mounted after the plugin loaded, at the root and inside an encapsulated plugin.
-    app.get('/metrics', async () => 'up 1');
+    app.get('/v1/later', async () => 'up 1');
     app.post('/runpod/v2/:endpoint/run', { config: { roles: ['submit', 'admin'] } }, async () => ({ id: 'x' }));
     await app.register(async (child) => {
       child.get('/api/runs/:id', async () => ({ run: 'x' }));
@@ -52,7 +52,14 @@ describe('auth allow-list', () => {
   it('sees every route, including the ones mounted after the plugin', () => {
     const urls = routes.map((route) => route.url);
     expect(urls).toEqual(
-      expect.arrayContaining(['/v1/jobs', '/v1/jobs/:id', '/metrics', '/runpod/v2/:endpoint/run', '/api/runs/:id']),
+      expect.arrayContaining([
+        '/v1/jobs',
+        '/v1/jobs/:id',
+        '/metrics',
+        '/v1/later',
+        '/runpod/v2/:endpoint/run',
+        '/api/runs/:id',
+      ]),
     );
     expect(urls.filter((url) => !isPublicRoute(url)).length).toBeGreaterThan(10);
   });
@@ -86,11 +93,11 @@ describe('auth allow-list', () => {
 
   it('takes the key as "Bearer <key>" or bare, as RunPod clients send it', async () => {
     for (const authorization of [`Bearer ${SUBMIT_KEY}`, `bearer  ${SUBMIT_KEY}`, SUBMIT_KEY]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(200);
     }
     for (const authorization of [`Basic ${SUBMIT_KEY}`, `Bearer ${SUBMIT_KEY} extra`, `${SUBMIT_KEY}x`]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
     }
   });
