@@ -88,7 +88,7 @@ describe('deploy/ manifests', () => {
           queueTypes: 'activity',
           namespace: 'default',
           activationTargetQueueSize: '0',
-        }),
+        }) as unknown,
       },
     ]);
     // KEDA's Temporal scaler requires these (keda.sh/docs/2.17+/scalers/temporal).
