@@ -35,11 +35,16 @@ import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
+import { ApiMetrics } from './services/api-metrics.js';
+import { QueueSnapshots } from './services/queue-snapshots.js';
+import { metricsPlugin } from './plugins/metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The RunPod worker gateway, when {@link AppDeps.gateway} is set (its `runners` feed `/health` and queues). */
     gateway?: RunPodGateway;
+    /** The job queue figures behind `/metrics`, refreshed in the background. */
+    queueFigures: QueueSnapshots;
   }
 }
 
@@ -79,6 +84,8 @@ export interface AppDeps {
   gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
+  /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
+  queueFiguresIntervalMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -168,6 +175,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // One for the whole app: a malformed value a worker produced is reported once per job and field.
   const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
+  const queueFigures = new QueueSnapshots({
+    client,
+    catalog: jobTypes,
+    extraTypes: () => app.gateway?.runners.types() ?? [],
+    intervalMs: deps.queueFiguresIntervalMs,
+    temporalTimeoutMs,
+    log: app.log,
+  });
+  app.decorate('queueFigures', queueFigures);
+  app.addHook('onReady', async () => queueFigures.start());
+  app.addHook('onClose', () => queueFigures.stop());
+  const metrics = new ApiMetrics({
+    queues: () => queueFigures.current(),
+    runners: (type) => app.gateway?.runners.runnersOf(type) ?? { idle: 0, running: 0 },
+  });
+  await app.register(metricsPlugin, { metrics });
   const jobs = new JobService({
     shutdown: shutdown.signal,
     client,
@@ -175,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
+    metrics,
     webhooks: deps.webhooks,
     blobs,
     payloadThresholdBytes,

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { EnvError, loadEnv, type Env } from '../config/env.js';
 import { stopWhenParentExits } from './runtime.js';
+import type { JobWorkerProcessOptions } from './processes.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -62,9 +63,19 @@ program
   )
   .option('--idle-exit <seconds>', 'exit (code 0) after this long with no job running: scale to zero', seconds)
   .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
-  .action(
-    async (modules: string[], options: { capacity: number; grace: number; idleExit?: number; identity?: string }) =>
-      (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),
+  .option(
+    '--metrics-port <port>',
+    "serve Prometheus metrics on this port (the Temporal SDK's on the next one)",
+    positiveInt,
+  )
+  .option(
+    '--sdk-metrics-port <port>',
+    "the Temporal SDK's Prometheus metrics port (default --metrics-port + 1)",
+    positiveInt,
+  )
+  .option('--metrics-host <host>', 'address the metrics ports listen on', '0.0.0.0')
+  .action(async (modules: string[], options: JobWorkerProcessOptions) =>
+    (await import('./processes.js')).runJobWorkerProcess(env(), { ...options, modules }),
   );
 
 program
