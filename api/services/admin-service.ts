@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import type { JobList, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
+import type { JobList, JobQueue, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
 import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
 import { decodeCursor, encodeCursor } from './job-cursor.js';
-import { describeJobQueue } from '../../jobs/job-queues.js';
+import { describeJobQueue, setJobQueuePaused } from '../../jobs/job-queues.js';
 import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
 import { WorkerValues } from '../../jobs/worker-values.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
@@ -110,6 +110,27 @@ export class AdminService {
     });
   }
 
+  /** Pauses a job type: its jobs stay IN_QUEUE, running ones finish, no worker of any kind gets a new one. */
+  pause(type: string, reason?: string): Promise<JobQueue> {
+    return this.setPaused(type, true, reason);
+  }
+
+  /** Resumes a paused job type: its backlog is dispatched again. */
+  resume(type: string): Promise<JobQueue> {
+    return this.setPaused(type, false);
+  }
+
+  /**
+   * Durably in Temporal (the task queue's config), then the queue as it is now. The type need not be known yet:
+   * pausing before the first worker starts is how an operator holds a new type back.
+   */
+  private setPaused(type: string, paused: boolean, reason?: string): Promise<JobQueue> {
+    return this.bounded(async () => {
+      await setJobQueuePaused(this.client, type, paused, { identity: 'gpuflow-api', reason });
+      return { type, ...(await describeJobQueue(this.client, type)) };
+    });
+  }
+
   /** The task queue of every known type that has jobs, workers or a backlog. */
   queues(): Promise<Queues> {
     return this.bounded(async () => {
@@ -120,7 +141,7 @@ export class AdminService {
           this.client.workflow.count(jobsQuery({ controlTaskQueue: this.controlTaskQueue, type })),
         ]);
         return {
-          used: jobs.count > 0 || queue.workers.length > 0 || queue.backlogCount > 0,
+          used: jobs.count > 0 || queue.workers.length > 0 || queue.backlogCount > 0 || queue.paused !== null,
           queue: { type, ...queue },
         };
       });
