@@ -58,3 +58,12 @@ export async function cancelCommand(env: Env, id: string) {
 export async function retryCommand(env: Env, id: string) {
   print(await call(env, 'POST', `/v1/jobs/${encodeURIComponent(id)}/retry`));
 }
+
+export async function pauseCommand(env: Env, type: string, options: { reason?: string }) {
+  const body = options.reason === undefined ? {} : { reason: options.reason };
+  print(await call(env, 'POST', `/v1/queues/${encodeURIComponent(type)}/pause`, body));
+}
+
+export async function resumeCommand(env: Env, type: string) {
+  print(await call(env, 'POST', `/v1/queues/${encodeURIComponent(type)}/resume`, {}));
+}

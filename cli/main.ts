@@ -117,6 +117,21 @@ program
   .argument('<id>')
   .action(async (id: string) => (await import('./api-client.js')).retryCommand(env(), id));
 
+program
+  .command('pause')
+  .description('pause a job type: its jobs wait IN_QUEUE, running ones finish, no worker gets a new one')
+  .argument('<type>')
+  .option('--reason <text>', 'why (shown in GET /v1/queues)')
+  .action(async (type: string, options: { reason?: string }) =>
+    (await import('./api-client.js')).pauseCommand(env(), type, options),
+  );
+
+program
+  .command('resume')
+  .description('resume a paused job type')
+  .argument('<type>')
+  .action(async (type: string) => (await import('./api-client.js')).resumeCommand(env(), type));
+
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`gpuflow: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
