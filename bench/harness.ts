@@ -92,7 +92,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       cleanup,
     };
     for (const system of options.systems) {
-      if ((system === 'gpuflow' || system === 'temporal') && !context.temporalAddress) {
+      if ((system === 'temporal' || system.startsWith('gpuflow')) && !context.temporalAddress) {
         const cliPath = resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH || undefined });
         machine.temporalServer = temporalCliVersion(cliPath).replace(/\s+/g, ' ');
         const dir = mkdtempSync(join(tmpdir(), 'gpuflow-bench-temporal-'));
@@ -120,12 +120,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       const definition = await SYSTEM_DEFINITIONS[system]();
       settings[system] = definition.settings;
+      const runs = definition.workloads ? new Set(definition.workloads) : undefined;
+      const wanted = new Set([...want].filter((workload) => !runs || runs.has(workload)));
       log(`bench: ${system}: starting`);
       const running = await definition.start(context);
       const driver = await startDriver(system, running.driverConfig);
       cleanup.add(`${system} driver`, () => driver.proc.stop());
       try {
-        results.push(...(await runWorkloads(system, running, driver, want, options.sizes, log)));
+        results.push(...(await runWorkloads(system, running, driver, wanted, options.sizes, log)));
       } finally {
         await driver.close();
         await running.stop();
@@ -155,6 +157,9 @@ async function runWorkloads(
   const add = (workload: WorkloadName, metric: ResultRow['metric'], concurrency: number | null, value: number) =>
     rows.push({ workload, system, metric, concurrency, value: round(value) });
   const { reps, warmup } = sizes;
+  const addFigures = async (workload: WorkloadName): Promise<void> => {
+    for (const figure of (await running.figures?.()) ?? []) add(workload, figure.metric, 1, figure.value);
+  };
 
   if (want.has('latency')) {
     log(`bench: ${system}: latency`);
@@ -162,6 +167,7 @@ async function runWorkloads(
     add('latency', 'p50_ms', 1, p.p50);
     add('latency', 'p95_ms', 1, p.p95);
     add('latency', 'p99_ms', 1, p.p99);
+    await addFigures('latency');
   }
 
   if (want.has('throughput') || want.has('memory')) {
@@ -206,6 +212,7 @@ async function runWorkloads(
       }
     }
     add('dispatch-gap', 'gap_ms', 1, median(gaps));
+    await addFigures('dispatch-gap');
   }
 
   for (const workload of ['dedup', 'status'] as const) {
