@@ -1,4 +1,4 @@
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     node: process.version,
     kernel: release(),
     date: new Date().toISOString(),
+    // On a shared machine the figures move with its load: the 1-minute load average at the start and the end.
+    loadStart: round(loadavg()[0]!, 1),
   };
   const has = (system: SystemName): boolean => options.systems.includes(system);
   const startedAt = Date.now();
@@ -137,6 +139,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await cleanup.runAll();
   }
   machine.durationS = round((Date.now() - startedAt) / 1000, 1);
+  machine.loadEnd = round(loadavg()[0]!, 1);
   return { machine, settings, results };
 }
 
