@@ -50,6 +50,25 @@ export const JobQueueSchema = z.object({
   backlogAgeMs: z.number().min(0),
   /** Workers that polled the queue lately (Temporal keeps a poller for a few minutes after its last poll). */
   workers: z.array(z.object({ identity: z.string(), lastSeenAt: z.iso.datetime().nullable() })),
+  /**
+   * HTTP runners (unmodified RunPod workers) of this type that the API's worker gateway sees, on the replica that
+   * answers: `running` hold a job, `idle` wait for one. None without the gateway; the gateway's own Temporal worker
+   * is among `workers`.
+   */
+  runners: z.object({
+    idle: z.number().int().min(0),
+    running: z.number().int().min(0),
+    list: z.array(
+      z.object({
+        /** `RUNPOD_POD_ID` of the runner. */
+        worker: z.string(),
+        types: z.array(z.string()),
+        lastSeenAt: z.iso.datetime(),
+        /** Jobs it holds now. */
+        jobs: z.number().int().min(0),
+      }),
+    ),
+  }),
 });
 export type JobQueue = z.output<typeof JobQueueSchema>;
 
