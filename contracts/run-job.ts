@@ -31,5 +31,10 @@ export const JobMemoSchema = AttemptFactsSchema.partial().extend({
   artifacts: z.array(ArtifactSchema).optional(),
   /** ms the handler of the last attempt ran, as its worker measured it. */
   handlerTimeMs: z.number().min(0).optional(),
+  /**
+   * Set when the job was scheduled again after a drain: attempts that ran before the current activity, so that
+   * the pending activity's own attempt number plus this is the job's attempt.
+   */
+  attemptOffset: z.number().int().min(0).optional(),
 });
 export type JobMemo = z.output<typeof JobMemoSchema>;

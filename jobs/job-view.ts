@@ -74,7 +74,8 @@ export function buildJobView(
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED;
-    const attempt = pending.attempt ?? 1;
+    // A job scheduled again after a drain goes on counting its attempts (the memo says how many ran before).
+    const attempt = (pending.attempt ?? 1) + (memo.attemptOffset ?? 0);
     const startedMs = optionalTsToMs(pending.lastStartedTime);
     return {
       ...base,

@@ -21,12 +21,17 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
   let stack: TestStack;
   let base: string;
 
-  const startWorker = async (options: { suffix: string; types?: readonly ConformanceType[]; capacity?: number }) => {
+  const startWorker = async (options: {
+    suffix: string;
+    types?: readonly ConformanceType[];
+    capacity?: number;
+    graceSeconds?: number;
+  }) => {
     const worker = await impl.start({
       types: options.types ?? CONFORMANCE_TYPES,
       capacity: options.capacity ?? 4,
       identity: `${impl.name}-${uniqueSuffix()}`,
-      graceSeconds: 20,
+      graceSeconds: options.graceSeconds ?? 20,
       env: {
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         GPUFLOW_DATA_DIR: dataDir,
@@ -116,6 +121,22 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     worker.kill('SIGTERM');
     expect(await worker.process.exited).toBe(0);
     expect(await view(job.id)).toMatchObject({ status: 'COMPLETED', attempt: 1, workerId: worker.identity });
+  });
+
+  it('hands a drained job back without using an attempt: maxAttempts 1 resumes from its checkpoint', async () => {
+    const suffix = uniqueSuffix();
+    const drained = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1, graceSeconds: 1 });
+    const job = await submit(`conf-sleep-${suffix}`, { seconds: 8 }, { policy: { maxAttempts: 1 } });
+    await until(job.id, (v) => v.status === 'IN_PROGRESS' && /slept [2-5] of 8/.test(v.progress?.message ?? ''));
+    drained.kill('SIGTERM');
+    expect(await drained.process.exited).toBe(0);
+    expect(await view(job.id)).toMatchObject({ status: 'IN_QUEUE', attempt: 1 });
+    const next = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
+    const done = await until(job.id, ended, 40_000);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2, workerId: next.identity });
+    const output = done.output as { resumedFrom: number; attempt: number };
+    expect(output.attempt).toBe(2);
+    expect(output.resumedFrom).toBeGreaterThanOrEqual(2);
   });
 
   it('fails a schema failure and a non-retryable JobError at once, each on its first attempt', async () => {

@@ -37,6 +37,7 @@ from .protocol import (
     describe_validation_error,
     is_execute_job_result,
     is_heartbeat_details,
+    resume_of,
 )
 from .runner import Cancellation, run_handler
 
@@ -93,9 +94,8 @@ class JobActivities:
                 type=FailureTypes.unknown_job_type,
                 non_retryable=True,
             )
-        info = activity.info()
         job_id = str(request.get("jobId"))
-        label = f"{job_id}#{info.attempt}"
+        label = f"{job_id}#{job_attempt(request)}"
         self.on_start(job_type)
         self.print_line(f"worker {self.worker_id}: {label} ({job_type}) started")
         started = time.perf_counter()
@@ -117,24 +117,30 @@ class JobActivities:
     async def _attempt(self, ready: ReadyJob, request: dict[str, Any], job_id: str) -> dict[str, Any]:
         info = activity.info()
         run_id = info.workflow_run_id or None
+        # A job scheduled again after a drain goes on counting its attempts, from the drained one's checkpoint.
+        resume = resume_of(request)
+        attempt = job_attempt(request)
         store = self.store
         results_key = completed_result_key(job_id, run_id) if store is not None and run_id else None
         # Only a retry can follow a handler that finished: the first attempt of a run skips the read.
-        if store is not None and results_key is not None and info.attempt > 1:
+        if store is not None and results_key is not None and attempt > 1:
             finished = await asyncio.to_thread(_find_result, store, results_key)
             if finished is not None:
-                self.print_line(f"[{job_id}#{info.attempt}] an earlier attempt of this run finished: its result stands")
+                self.print_line(f"[{job_id}#{attempt}] an earlier attempt of this run finished: its result stands")
                 return finished
 
         # Details of an earlier attempt (perhaps from a worker in another language): only a valid shape is carried.
-        previous = info.heartbeat_details[0] if info.heartbeat_details else None
+        if info.attempt == 1 and resume is not None:
+            previous: Any = {"progress": None, "log": [], **{k: v for k, v in resume.items() if k != "attemptOffset"}}
+        else:
+            previous = info.heartbeat_details[0] if info.heartbeat_details else None
         loop = asyncio.get_running_loop()
         activity_context = contextvars.copy_context()
         queued = threading.Lock()
         beat_queued = [False]
         state = AttemptState(
             previous=previous if is_heartbeat_details(previous) else None,
-            print_line=lambda line: self.print_line(f"[{job_id}#{info.attempt}] {line}"),
+            print_line=lambda line: self.print_line(f"[{job_id}#{attempt}] {line}"),
         )
 
         def beat() -> None:
@@ -164,7 +170,7 @@ class JobActivities:
         beat()
         timer = asyncio.create_task(renew())
         facts = {
-            "attempt": info.attempt,
+            "attempt": attempt,
             "workerId": self.worker_id,
             "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
             "startedAt": iso_utc(datetime.now(UTC)),
@@ -186,7 +192,7 @@ class JobActivities:
                     raise ProtocolFailure(describe_validation_error(err), FailureTypes.validation) from err
             ctx = Context(
                 job_id=job_id,
-                attempt=info.attempt,
+                attempt=attempt,
                 worker_id=self.worker_id,
                 resources=ready.resources,
                 state=state,
@@ -196,7 +202,7 @@ class JobActivities:
             )
 
             async def send(chunks: list[Any]) -> None:
-                await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": info.attempt, "chunks": chunks})
+                await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": attempt, "chunks": chunks})
 
             output = await run_handler(
                 ready.definition,
@@ -204,13 +210,13 @@ class JobActivities:
                 ctx,
                 cancellation=cancellation,
                 send=send,
-                attempt=info.attempt,
+                attempt=attempt,
                 on_capped=ctx.log,
             )
             handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
             await signalled
             if store is not None:
-                key = output_blob_key(job_id, run_id or "standalone", info.attempt)
+                key = output_blob_key(job_id, run_id or "standalone", attempt)
                 output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
             finished = {
                 "output": output,
@@ -224,7 +230,7 @@ class JobActivities:
                 try:
                     await asyncio.to_thread(store.put, results_key, to_json_bytes(finished), "application/json")
                 except Exception as err:
-                    self.print_line(f"[{job_id}#{info.attempt}] could not keep the result for a lost completion: {err}")
+                    self.print_line(f"[{job_id}#{attempt}] could not keep the result for a lost completion: {err}")
             return finished
         except BaseException as err:
             await asyncio.shield(signalled)
@@ -233,9 +239,15 @@ class JobActivities:
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
                 why = activity.cancellation_details()
                 if why is not None and why.worker_shutdown:
+                    # The attempt's number and checkpoint let the workflow schedule the job again from there,
+                    # without counting the attempt (protocol section 10).
+                    drained: dict[str, Any] = {**details, "attempt": attempt}
+                    if state.has_checkpoint:
+                        drained["checkpoint"] = state.checkpoint
                     raise ApplicationError(
-                        "the worker shut down before the job finished; it runs again on another worker",
-                        details,
+                        "the worker shut down (a drain) before the job finished; the job runs again without using"
+                        " an attempt",
+                        drained,
                         type=FailureTypes.worker_shutdown,
                     ) from None
                 # The SDK reports a cancel it was asked for as cancelled (it attaches no details: the artifacts
@@ -247,7 +259,7 @@ class JobActivities:
                 raise
             failure = to_application_error(err, details)
             if not failure.non_retryable:
-                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": info.attempt})
+                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": attempt})
             raise failure from err
         finally:
             timer.cancel()
@@ -265,6 +277,12 @@ class JobActivities:
             raise
         except Exception as err:
             activity.logger.warning(f"could not signal {name}: {err}")
+
+
+def job_attempt(request: Mapping[str, Any]) -> int:
+    """The job's attempt: the activity's own, plus the attempts that ran before a drain scheduled it again."""
+    resume = resume_of(request)
+    return activity.info().attempt + (resume["attemptOffset"] if resume is not None else 0)
 
 
 def to_application_error(err: Exception, details: dict[str, Any]) -> ApplicationError:
