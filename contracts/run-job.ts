@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AttemptFactsSchema } from '../protocol/activity.js';
-import { ArtifactSchema } from '../protocol/blobs.js';
+import { ArtifactSchema, type BlobStoreMarker } from '../protocol/blobs.js';
 import { JobErrorViewSchema, type JobPolicy } from './job.js';
 
 /** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
@@ -13,6 +13,8 @@ export interface RunJobInput {
   webhook?: string;
   /** `submissionHashOf` the submission, for a job under an idempotency key; a retry passes it on. */
   submissionHash?: string;
+  /** The API's blob store marker, passed to every attempt so that a worker with another store says so. */
+  blobStore?: BlobStoreMarker;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
+import { ArtifactSchema, BlobStoreMarkerSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
 
 /**
  * The one activity every job worker registers, whatever its language. The workflow schedules it on the task queue
@@ -33,6 +33,8 @@ export const ExecuteJobInputSchema = z.object({
   input: z.unknown(),
   /** Present only when the job is scheduled again after a drain. */
   resume: ExecuteJobResumeSchema.optional(),
+  /** The API's store marker (section 7): check it before the attempt's first blob. Absent: no check. */
+  blobStore: BlobStoreMarkerSchema.optional(),
 });
 export type ExecuteJobInput = z.output<typeof ExecuteJobInputSchema>;
 

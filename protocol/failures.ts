@@ -18,6 +18,8 @@ export const FailureTypes = {
   workerShutdown: 'WorkerShutdown',
   /** Worker: the input is a blob reference that the blob store cannot give back intact. Non-retryable. */
   inputUnavailable: 'InputUnavailable',
+  /** Worker: its blob store does not hold the API's store marker: the two use different stores. Non-retryable. */
+  blobStoreMismatch: 'BlobStoreMismatch',
   /** Worker: a streaming handler yielded a chunk over `STREAM_LIMITS.maxChunkBytes`. Non-retryable. */
   streamChunkTooLarge: 'StreamChunkTooLarge',
   /**

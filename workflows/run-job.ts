@@ -100,7 +100,8 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       priority: { priorityKey: job.policy.priority },
     });
-    return execute({ jobId: job.jobId, type: job.type, input: job.input, ...(resume ? { resume } : {}) });
+    const blobStore = job.blobStore ? { blobStore: job.blobStore } : {};
+    return execute({ jobId: job.jobId, type: job.type, input: job.input, ...(resume ? { resume } : {}), ...blobStore });
   };
   const executeUntilNotDrained = async (): Promise<unknown> => {
     for (;;) {

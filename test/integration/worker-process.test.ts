@@ -15,6 +15,7 @@ describe('gpuflow worker process', () => {
   const suffix = uniqueSuffix();
   const type = `nap-${suffix}`;
   const stepsType = `steps-${suffix}`;
+  const reportType = `report-${suffix}`;
   const project = mkdtempSync(join(tmpdir(), 'gpuflow-user-'));
   let stack: TestStack;
   let worker: GpuflowProcess | undefined;
@@ -67,6 +68,21 @@ export default defineJob({
       ctx.progress(((done + 1) / steps) * 100, 'step ' + (done + 1));
     }
     return { resumedFrom, attempt: ctx.attempt, worker: ctx.workerId };
+  },
+});
+`,
+    );
+    writeFileSync(
+      join(project, 'report.ts'),
+      `import { z } from 'zod';
+import { defineJob } from 'gpuflow/worker';
+
+export default defineJob({
+  type: '${reportType}',
+  input: z.object({}),
+  async handler(_input, ctx) {
+    await ctx.artifact('report.txt', 'all good');
+    return { ok: true };
   },
 });
 `,
@@ -186,6 +202,32 @@ export default defineJob({
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
+    }
+  });
+
+  it('fails a job at its first blob, naming both stores, when the worker does not use the API blob store', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'gpuflow-other-store-'));
+    const lost = runGpuflow(['worker', join(project, 'report.ts'), '--identity', `elsewhere-${suffix}`], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      GPUFLOW_DATA_DIR: elsewhere,
+    });
+    try {
+      await lost.waitForLine(new RegExp(`serving ${reportType}`));
+      const submitted = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/jobs?wait=30000',
+        payload: { type: reportType, input: {}, dedup: false },
+      });
+      const job = submitted.json<JobView>();
+      expect(job).toMatchObject({ status: 'FAILED', error: { type: 'BlobStoreMismatch', retryable: false } });
+      expect(job.error?.message).toContain(join(elsewhere, 'blobs'));
+      expect(job.error?.message).toContain(stack.blobs.location);
+      expect(job.artifacts).toEqual([]);
+      await lost.waitForLine(/is not the API's/);
+    } finally {
+      lost.child.kill('SIGTERM');
+      await lost.exited;
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 });
