@@ -26,6 +26,7 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     types?: readonly ConformanceType[];
     capacity?: number;
     graceSeconds?: number;
+    dataDir?: string;
   }) => {
     const worker = await impl.start({
       types: options.types ?? CONFORMANCE_TYPES,
@@ -34,7 +35,7 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
       graceSeconds: options.graceSeconds ?? 20,
       env: {
         TEMPORAL_ADDRESS: inject('temporalAddress'),
-        GPUFLOW_DATA_DIR: dataDir,
+        GPUFLOW_DATA_DIR: options.dataDir ?? dataDir,
         [TYPE_SUFFIX_VAR]: options.suffix,
       },
     });
@@ -137,6 +138,21 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     const output = done.output as { resumedFrom: number; attempt: number };
     expect(output.attempt).toBe(2);
     expect(output.resumedFrom).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fails a job at its first blob, naming both stores, when the worker has another blob store', async () => {
+    const suffix = uniqueSuffix();
+    const elsewhere = mkdtempSync(join(tmpdir(), `gpuflow-conf-elsewhere-${impl.name}-`));
+    try {
+      await startWorker({ suffix, types: ['conf-artifact'], capacity: 1, dataDir: elsewhere });
+      const job = await submit(`conf-artifact-${suffix}`, { text: 'lost' });
+      const failed = await until(job.id, ended, 30_000);
+      expect(failed).toMatchObject({ status: 'FAILED', attempt: 1, error: { type: 'BlobStoreMismatch' } });
+      expect(failed.error?.message).toContain(join(elsewhere, 'blobs'));
+      expect(failed.error?.message).toContain(join(dataDir, 'blobs'));
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('fails a schema failure and a non-retryable JobError at once, each on its first attempt', async () => {

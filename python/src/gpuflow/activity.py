@@ -19,10 +19,12 @@ from temporalio.exceptions import ApplicationError
 from .blobs import (
     BlobStore,
     BlobUnavailableError,
+    CheckedStore,
     completed_result_key,
     externalize_payload,
     output_blob_key,
     resolve_payload,
+    store_mismatch,
     to_json_bytes,
 )
 from .context import AttemptState, Context
@@ -78,6 +80,8 @@ class JobActivities:
         self.print_line = print_line
         self.on_start = on_start
         self.on_end = on_end
+        # One read of each API store marker per process: the answer does not change while the worker runs.
+        self.marker_checks: dict[str, str | None] = {}
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -121,10 +125,14 @@ class JobActivities:
         resume = resume_of(request)
         attempt = job_attempt(request)
         store = self.store
+        results_store = store
+        marker = request.get("blobStore")
+        if store is not None and isinstance(marker, dict) and isinstance(marker.get("token"), str):
+            store = CheckedStore(store, lambda: self._check_marker(results_store, marker))
         results_key = completed_result_key(job_id, run_id) if store is not None and run_id else None
         # Only a retry can follow a handler that finished: the first attempt of a run skips the read.
-        if store is not None and results_key is not None and attempt > 1:
-            finished = await asyncio.to_thread(_find_result, store, results_key)
+        if results_store is not None and results_key is not None and attempt > 1:
+            finished = await asyncio.to_thread(_find_result, results_store, results_key)
             if finished is not None:
                 self.print_line(f"[{job_id}#{attempt}] an earlier attempt of this run finished: its result stands")
                 return finished
@@ -224,11 +232,11 @@ class JobActivities:
                 "attemptFacts": facts,
                 "handlerTimeMs": handler_time_ms,
             }
-            if store is not None and results_key is not None:
+            if results_store is not None and results_key is not None:
                 # Kept before it is reported: if the report is lost, the next attempt completes with it. A store
                 # that fails here only loses that protection, never the result.
                 try:
-                    await asyncio.to_thread(store.put, results_key, to_json_bytes(finished), "application/json")
+                    await asyncio.to_thread(results_store.put, results_key, to_json_bytes(finished), "application/json")
                 except Exception as err:
                     self.print_line(f"[{job_id}#{attempt}] could not keep the result for a lost completion: {err}")
             return finished
@@ -263,6 +271,18 @@ class JobActivities:
             raise failure from err
         finally:
             timer.cancel()
+
+    def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
+        """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""
+        token = str(marker["token"])
+        if token not in self.marker_checks:
+            problem = store_mismatch(store, marker) if store is not None else None
+            self.marker_checks[token] = problem
+            if problem:
+                self.print_line(f"worker {self.worker_id}: {problem}")
+        problem = self.marker_checks[token]
+        if problem:
+            raise ProtocolFailure(problem, FailureTypes.blob_store_mismatch)
 
     async def _signal(self, job_id: str, run_id: str | None, name: str, arg: Any) -> None:
         """Bounded and best effort: a lost signal only makes the job's view poorer, it never fails the job."""

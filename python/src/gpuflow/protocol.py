@@ -28,6 +28,7 @@ class FailureTypes:
     unknown_job_type = "UnknownJobType"
     worker_shutdown = "WorkerShutdown"
     input_unavailable = "InputUnavailable"
+    blob_store_mismatch = "BlobStoreMismatch"
     stream_chunk_too_large = "StreamChunkTooLarge"
 
 
