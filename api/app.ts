@@ -22,6 +22,7 @@ import { adminRoutes } from './routes/admin.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { runpodClientRoutes } from './routes/runpod/client.js';
 import { streamRoutes } from './routes/stream.js';
 import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
@@ -29,6 +30,8 @@ import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
 import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
 import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
+import { RunPodService } from './services/runpod-service.js';
+import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
@@ -180,7 +183,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader), shutdown: shutdown.signal });
+  const streams = new JobStreams(deps.client, jobs.reader);
+  await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
   if (deps.gateway) {
     const gateway = new RunPodGateway({
@@ -195,6 +199,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', () => gateway.close());
     await app.register(runpodWorkerRoutes, { gateway });
   }
+  const runpod = new RunPodService({
+    client,
+    controlTaskQueue,
+    jobs,
+    admin,
+    streams: new RunPodStreams(streams),
+    ...(app.gateway ? { runners: app.gateway.runners } : {}),
+  });
+  await app.register(runpodClientRoutes, { runpod });
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],

@@ -4,6 +4,8 @@ import type { CustomSlotSupplier, ActivitySlotInfo, SlotPermit } from '@temporal
 export interface RunnerJob {
   id: string;
   input: unknown;
+  /** RunPod's job-level fields (`s3Config`), beside `input` as RunPod sends them. */
+  [field: string]: unknown;
 }
 
 /** A runner's job-take held open: it resolves with the job handed to it, if the connection is still there. */

@@ -87,13 +87,7 @@ export class AdminService {
       const types = await this.catalog.list();
       const scopes: (string | undefined)[] = [undefined, ...types];
       const cells = scopes.flatMap((type) => JOB_STATUSES.map((status) => ({ type, status })));
-      const counts = await mapBounded(cells, this.concurrency, async ({ type, status }) => {
-        const filter = { controlTaskQueue: this.controlTaskQueue, type };
-        const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
-        if (!REPLACEABLE_STATUSES.has(status)) return runs;
-        const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
-        return Math.max(0, runs - replaced);
-      });
+      const counts = await mapBounded(cells, this.concurrency, ({ type, status }) => this.jobCount(type, status));
       const countsOf = (scope: number): StatusCounts => {
         const entries = JOB_STATUSES.map((status, i): [JobStatus, number] => [
           status,
@@ -108,6 +102,32 @@ export class AdminService {
       });
       return { byStatus: countsOf(0), byType };
     });
+  }
+
+  /**
+   * Jobs of one type by status (RunPod's `/health`), and how many of them were retried or resubmitted after they
+   * had failed, timed out or been cancelled (runs that replaced another).
+   */
+  typeCounts(type: string): Promise<{ byStatus: StatusCounts; retried: number }> {
+    return this.bounded(async () => {
+      const filter = { controlTaskQueue: this.controlTaskQueue, type };
+      const replacing = [...REPLACEABLE_STATUSES].map((status) => replacingRunsQuery(filter, status));
+      const [byStatus, retried] = await Promise.all([
+        mapBounded(JOB_STATUSES, this.concurrency, (status) => this.jobCount(type, status)),
+        mapBounded(replacing, this.concurrency, async (query) => (await this.client.workflow.count(query)).count),
+      ]);
+      const counts = Object.fromEntries(JOB_STATUSES.map((status, i) => [status, byStatus[i] ?? 0]));
+      return { byStatus: counts as StatusCounts, retried: retried.reduce((sum, n) => sum + n, 0) };
+    });
+  }
+
+  /** Jobs (not runs) of a status: runs of a status a run can be replaced from, less the runs that replaced one. */
+  private async jobCount(type: string | undefined, status: JobStatus): Promise<number> {
+    const filter = { controlTaskQueue: this.controlTaskQueue, type };
+    const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
+    if (!REPLACEABLE_STATUSES.has(status)) return runs;
+    const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
+    return Math.max(0, runs - replaced);
   }
 
   /** The task queue of every known type that has jobs, workers or a backlog. */

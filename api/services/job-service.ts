@@ -238,6 +238,25 @@ export class JobService {
   }
 
   /**
+   * Cancels the job only if it is still waiting in the queue (RunPod's purge-queue leaves running jobs alone);
+   * whether it did. A job that a worker takes between this look and the cancel is cancelled all the same: the
+   * window is one round trip to Temporal.
+   */
+  cancelQueued(jobId: string): Promise<boolean> {
+    return this.bounded(async () => {
+      const { view, runId } = await this.reader.viewOf(jobId);
+      if (view.status !== 'IN_QUEUE') return false;
+      try {
+        await this.client.workflow.getHandle(jobId, runId, { followRuns: false }).cancel();
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    });
+  }
+
+  /**
    * Runs a FAILED, TIMED_OUT or CANCELLED job again: a new run under the same id, with the input and policy of the
    * run that ended. Any other status is a 409: a job that is queued, running or completed has nothing to retry.
    */
