@@ -20,6 +20,8 @@ import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
 import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import { fromStoredPayload } from '../../jobs/stored-payloads.js';
+import type { BlobStoreMarker } from '../../protocol/blobs.js';
+import { storeMarkerWriter } from '../../storage/store-marker.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 import type { SubmitOutcome } from './api-metrics.js';
 
@@ -80,6 +82,8 @@ export class JobService {
   private readonly metrics: JobServiceOptions['metrics'];
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
+  /** Every job carries the marker of this API's store, so that a worker with another store says so. */
+  private readonly storeMarker: (() => Promise<BlobStoreMarker | undefined>) | undefined;
   private readonly payloadThresholdBytes: number;
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
@@ -100,6 +104,7 @@ export class JobService {
     this.metrics = options.metrics;
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
+    this.storeMarker = options.blobs ? storeMarkerWriter(options.blobs, (message) => console.warn(message)) : undefined;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
     this.shutdown = options.shutdown;
   }
@@ -129,7 +134,9 @@ export class JobService {
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
     const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
-    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed };
+    const marker = await this.storeMarker?.();
+    const blobStore = marker ? { blobStore: marker } : {};
+    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed, ...blobStore };
     const started = await this.bounded(async (): Promise<Started> => {
       // Look first (unless the id is new by construction): what a submission reruns is then the run that had
       // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.

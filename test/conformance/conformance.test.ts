@@ -29,16 +29,22 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
   };
   const checkpoints = impl.lacks?.checkpoint === undefined;
 
-  const startWorker = async (options: { suffix: string; types?: readonly ConformanceType[]; capacity?: number }) => {
+  const startWorker = async (options: {
+    suffix: string;
+    types?: readonly ConformanceType[];
+    capacity?: number;
+    graceSeconds?: number;
+    dataDir?: string;
+  }) => {
     const worker = await impl.start({
       types: options.types ?? impl.types,
       apiUrl: base,
       capacity: options.capacity ?? 4,
       identity: `${impl.name}-${uniqueSuffix()}`,
-      graceSeconds: 20,
+      graceSeconds: options.graceSeconds ?? 20,
       env: {
         TEMPORAL_ADDRESS: inject('temporalAddress'),
-        GPUFLOW_DATA_DIR: dataDir,
+        GPUFLOW_DATA_DIR: options.dataDir ?? dataDir,
         [TYPE_SUFFIX_VAR]: options.suffix,
       },
     });
@@ -134,6 +140,43 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
       workerId: worker.identityOf('conf-sleep'),
     });
   });
+
+  needs('checkpoint')(
+    'hands a drained job back without using an attempt: maxAttempts 1 resumes from its checkpoint',
+    async () => {
+      const suffix = uniqueSuffix();
+      const drained = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1, graceSeconds: 1 });
+      const job = await submit(`conf-sleep-${suffix}`, { seconds: 8 }, { policy: { maxAttempts: 1 } });
+      await until(job.id, (v) => v.status === 'IN_PROGRESS' && /slept [2-5] of 8/.test(v.progress?.message ?? ''));
+      drained.kill('SIGTERM');
+      expect(await drained.process.exited).toBe(0);
+      expect(await view(job.id)).toMatchObject({ status: 'IN_QUEUE', attempt: 1 });
+      const next = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
+      const done = await until(job.id, ended, 40_000);
+      expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2, workerId: next.identityOf('conf-sleep') });
+      const output = done.output as { resumedFrom: number; attempt: number };
+      expect(output.attempt).toBe(2);
+      expect(output.resumedFrom).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  needs('artifact')(
+    'fails a job at its first blob, naming both stores, when the worker has another blob store',
+    async () => {
+      const suffix = uniqueSuffix();
+      const elsewhere = mkdtempSync(join(tmpdir(), `gpuflow-conf-elsewhere-${impl.name}-`));
+      try {
+        await startWorker({ suffix, types: ['conf-artifact'], capacity: 1, dataDir: elsewhere });
+        const job = await submit(`conf-artifact-${suffix}`, { text: 'lost' });
+        const failed = await until(job.id, ended, 30_000);
+        expect(failed).toMatchObject({ status: 'FAILED', attempt: 1, error: { type: 'BlobStoreMismatch' } });
+        expect(failed.error?.message).toContain(join(elsewhere, 'blobs'));
+        expect(failed.error?.message).toContain(join(dataDir, 'blobs'));
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+    },
+  );
 
   needs('input-schema')('fails a schema failure at once, on its first attempt', async () => {
     const badInput = await submit(`conf-echo-${shared}`, { text: 5 });
