@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../scripts/temporal-cli.js';
+
+interface LockEntry {
+  version?: string;
+  engines?: { node?: string } | string[];
+}
+
+/**
+ * `npm ci` prints an EBADENGINE warning for every installed package whose `engines.node` rejects the running Node.
+ * The README promises the oldest Node that package.json's `engines` names: every locked package must accept it.
+ */
+describe('package engines', () => {
+  const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+  };
+  const lock = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const oldest = semver.minVersion(manifest.engines.node)!.version;
+
+  it('every locked package accepts the oldest supported Node, so npm ci prints no EBADENGINE', () => {
+    const rejecting = Object.entries(lock.packages)
+      .filter(([path, entry]) => {
+        const range = Array.isArray(entry.engines) ? undefined : entry.engines?.node;
+        return path !== '' && range !== undefined && !semver.satisfies(oldest, range);
+      })
+      .map(([path, entry]) => `${path}@${entry.version}`);
+    expect(rejecting).toEqual([]);
+  });
+
+  it('the README names the same oldest Node', () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`Node.js ${oldest}+`);
+  });
+});
