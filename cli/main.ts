@@ -42,8 +42,12 @@ const program = new Command('gpuflow')
 
 program
   .command('dev')
-  .description('run the whole stack here: Temporal dev server, orchestrator, a worker for examples/jobs, the API')
-  .action(async () => (await import('./dev.js')).runDev(env()));
+  .description('run the whole stack here: Temporal dev server, orchestrator, a job worker, the API')
+  .argument('[modules...]', 'job modules for the worker (default: the demo jobs in examples/jobs)')
+  .option('--watch', 'restart the worker when a job module changes')
+  .action(async (modules: string[], options: { watch?: boolean }) =>
+    (await import('./dev.js')).runDev(env(), { modules, watch: options.watch ?? false }),
+  );
 
 program
   .command('api')
