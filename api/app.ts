@@ -22,6 +22,7 @@ import { adminRoutes } from './routes/admin.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { runpodClientRoutes } from './routes/runpod/client.js';
 import { streamRoutes } from './routes/stream.js';
 import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
@@ -29,14 +30,21 @@ import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
 import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
 import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
+import { RunPodService } from './services/runpod-service.js';
+import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
+import { ApiMetrics } from './services/api-metrics.js';
+import { QueueSnapshots } from './services/queue-snapshots.js';
+import { metricsPlugin } from './plugins/metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The RunPod worker gateway, when {@link AppDeps.gateway} is set (its `runners` feed `/health` and queues). */
     gateway?: RunPodGateway;
+    /** The job queue figures behind `/metrics`, refreshed in the background. */
+    queueFigures: QueueSnapshots;
   }
 }
 
@@ -76,6 +84,8 @@ export interface AppDeps {
   gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
+  /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
+  queueFiguresIntervalMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -165,6 +175,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // One for the whole app: a malformed value a worker produced is reported once per job and field.
   const values = new WorkerValues((message, facts) => app.log.warn(facts, message));
+  const queueFigures = new QueueSnapshots({
+    client,
+    catalog: jobTypes,
+    extraTypes: () => app.gateway?.runners.types() ?? [],
+    intervalMs: deps.queueFiguresIntervalMs,
+    temporalTimeoutMs,
+    log: app.log,
+  });
+  app.decorate('queueFigures', queueFigures);
+  app.addHook('onReady', async () => queueFigures.start());
+  app.addHook('onClose', () => queueFigures.stop());
+  const metrics = new ApiMetrics({
+    queues: () => queueFigures.current(),
+    runners: (type) => app.gateway?.runners.runnersOf(type) ?? { idle: 0, running: 0 },
+  });
+  await app.register(metricsPlugin, { metrics });
   const jobs = new JobService({
     shutdown: shutdown.signal,
     client,
@@ -172,29 +198,49 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
+    metrics,
     webhooks: deps.webhooks,
     blobs,
     payloadThresholdBytes,
   });
-  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes, values });
+  const gateway = deps.gateway
+    ? new RunPodGateway({
+        ...deps.gateway,
+        client,
+        namespace: deps.namespace,
+        blobs,
+        payloadThresholdBytes,
+        log: app.log,
+      })
+    : undefined;
+  const admin = new AdminService({
+    client,
+    controlTaskQueue,
+    temporalTimeoutMs,
+    catalog: jobTypes,
+    values,
+    runners: gateway?.runners,
+  });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
-  await app.register(streamRoutes, { streams: new JobStreams(deps.client, jobs.reader), shutdown: shutdown.signal });
+  const streams = new JobStreams(deps.client, jobs.reader);
+  await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
-  if (deps.gateway) {
-    const gateway = new RunPodGateway({
-      ...deps.gateway,
-      client,
-      namespace: deps.namespace,
-      blobs,
-      payloadThresholdBytes,
-      log: app.log,
-    });
+  if (gateway) {
     app.decorate('gateway', gateway);
     app.addHook('onClose', () => gateway.close());
     await app.register(runpodWorkerRoutes, { gateway });
   }
+  const runpod = new RunPodService({
+    client,
+    controlTaskQueue,
+    jobs,
+    admin,
+    streams: new RunPodStreams(streams),
+    ...(app.gateway ? { runners: app.gateway.runners } : {}),
+  });
+  await app.register(runpodClientRoutes, { runpod });
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],

@@ -45,6 +45,11 @@ export const Errors = {
     'job "%s" has no artifact "%s"',
     404,
   ),
+  EndpointNotFound: createError<'GPUFLOW_ERR_ENDPOINT_NOT_FOUND', 404, [string]>(
+    'GPUFLOW_ERR_ENDPOINT_NOT_FOUND',
+    'no endpoint "%s": a RunPod endpoint id is a gpuflow job type (a-z first, then a-z, 0-9 and "-")',
+    404,
+  ),
   UndecodablePayload: createError<'GPUFLOW_ERR_UNDECODABLE_PAYLOAD', 400, [string]>(
     'GPUFLOW_ERR_UNDECODABLE_PAYLOAD',
     'a payload cannot be decoded here: %s',

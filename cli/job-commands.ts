@@ -112,3 +112,14 @@ export async function listCommand(
   if (list.nextCursor) process.stdout.write(`(more: raise --limit, or filter by --status / --type)\n`);
   return EXIT.ok;
 }
+
+export async function pauseCommand(api: ApiClient, type: string, options: { reason?: string }): Promise<number> {
+  const body = options.reason === undefined ? {} : { reason: options.reason };
+  printJson(await api.call('POST', `/v1/queues/${encodeURIComponent(type)}/pause`, body));
+  return EXIT.ok;
+}
+
+export async function resumeCommand(api: ApiClient, type: string): Promise<number> {
+  printJson(await api.call('POST', `/v1/queues/${encodeURIComponent(type)}/resume`, {}));
+  return EXIT.ok;
+}

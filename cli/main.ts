@@ -5,6 +5,7 @@ import { ApiClient, CliError } from './api-client.js';
 import { EXIT } from './exit-codes.js';
 import type { submitCommand } from './job-commands.js';
 import { stopWhenParentExits } from './runtime.js';
+import type { JobWorkerProcessOptions } from './processes.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -72,9 +73,19 @@ program
   )
   .option('--idle-exit <seconds>', 'exit (code 0) after this long with no job running: scale to zero', seconds)
   .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
-  .action(
-    async (modules: string[], options: { capacity: number; grace: number; idleExit?: number; identity?: string }) =>
-      (await import('./processes.js')).runJobWorkerProcess(env(), { modules, ...options }),
+  .option(
+    '--metrics-port <port>',
+    "serve Prometheus metrics on this port (the Temporal SDK's on the next one)",
+    positiveInt,
+  )
+  .option(
+    '--sdk-metrics-port <port>',
+    "the Temporal SDK's Prometheus metrics port (default --metrics-port + 1)",
+    positiveInt,
+  )
+  .option('--metrics-host <host>', 'address the metrics ports listen on', '0.0.0.0')
+  .action(async (modules: string[], options: JobWorkerProcessOptions) =>
+    (await import('./processes.js')).runJobWorkerProcess(env(), { ...options, modules }),
   );
 
 program
@@ -172,6 +183,23 @@ program
   .description('run a FAILED, TIMED_OUT or CANCELLED job again under the same id')
   .argument('<id>')
   .action(client(async (api, id: string) => (await import('./job-commands.js')).actionCommand(api, id, 'retry')));
+
+program
+  .command('pause')
+  .description('pause a job type: its jobs wait IN_QUEUE, running ones finish, no worker gets a new one')
+  .argument('<type>')
+  .option('--reason <text>', 'why (shown in GET /v1/queues)')
+  .action(
+    client(async (api, type: string, options: { reason?: string }) =>
+      (await import('./job-commands.js')).pauseCommand(api, type, options),
+    ),
+  );
+
+program
+  .command('resume')
+  .description('resume a paused job type')
+  .argument('<type>')
+  .action(client(async (api, type: string) => (await import('./job-commands.js')).resumeCommand(api, type)));
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`gpuflow: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -3,7 +3,7 @@ import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
-export const API_ROLES = ['submit', 'admin', 'worker'] as const;
+export const API_ROLES = ['submit', 'admin', 'worker', 'metrics'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 export interface ApiKey {
   key: string;
@@ -19,7 +19,7 @@ const port = z.coerce.number().int().min(1).max(65_535);
 /**
  * `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. A `worker` key (an
  * HTTP runner on a GPU host: it takes and finishes jobs, nothing else) may be limited to some job types:
- * `key:worker=render|upscale`.
+ * `key:worker=render|upscale`. A `metrics` key (a Prometheus scraper) reaches `/metrics` only.
  */
 const apiKeys = z
   .string()
@@ -37,7 +37,7 @@ const apiKeys = z
       if (rest.length > 0 || extra.length > 0 || key.length < 16 || !API_ROLES.includes(role as ApiRole) || badTypes) {
         ctx.addIssue({
           code: 'custom',
-          message: `each entry must be <key>[:submit|admin|worker[=<type>|<type>...]] with a key of at least 16 characters`,
+          message: `each entry must be <key>[:submit|admin|metrics|worker[=<type>|<type>...]] with a key of at least 16 characters`,
         });
         return z.NEVER;
       }

@@ -151,7 +151,7 @@ export class JobReader {
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
       const queue = await this.queueStates.of(view.type);
-      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
+      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount, paused: queue.paused !== null };
     }
     return { view, runId: description.runId };
   }

@@ -19,9 +19,11 @@ export const FailureTypes = {
   streamChunkTooLarge: 'StreamChunkTooLarge',
   /**
    * Gateway: a RunPod worker's result carried a truthy `error` (the handler returned one, or raised). The message is
-   * that `error`, as a string when it was one and as JSON text otherwise. Non-retryable, as on RunPod.
+   * that `error` when it was a string (else see `runPodErrorValue`). Non-retryable, as on RunPod.
    */
   runPodError: 'RunPodError',
+  /** Gateway: a RunPod worker's `error` that was not a string; the message is its JSON text. Non-retryable. */
+  runPodErrorValue: 'RunPodErrorValue',
   /** Gateway: the runner that asked for the task went away before it arrived, and no other came. Retryable. */
   noRunner: 'NoRunner',
   /** Workflow: the worker completed with a result that does not fit `ExecuteJobResultSchema`. */

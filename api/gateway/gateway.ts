@@ -4,6 +4,8 @@ import { ActivityCancelledError, ActivityNotFoundError, type Client } from '@tem
 import type { DataConverter, SignalDefinition } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
+import { runpodJobOf } from '../../contracts/runpod.js';
+import { runpodFailureOf } from '../../jobs/runpod-view.js';
 import { EXECUTE_JOB_ACTIVITY, type ExecuteJobInput } from '../../protocol/activity.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
 import { FailureTypes } from '../../protocol/failures.js';
@@ -13,7 +15,7 @@ import { jobTaskQueue } from '../../protocol/task-queues.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { BlobUnavailableError } from '../../storage/blob-unavailable-error.js';
 import { externalizePayload, outputBlobKey, resolvePayload } from '../../storage/payloads.js';
-import { decodeRunnerJobId, encodeRunnerJobId, errorMessage, toProgress, type HeldJob } from './held-jobs.js';
+import { decodeRunnerJobId, encodeRunnerJobId, toProgress, type HeldJob } from './held-jobs.js';
 import { Runners } from './runners.js';
 import { ChunkTooLargeError, StreamBatcher } from './stream-batcher.js';
 
@@ -245,7 +247,12 @@ export class RunPodGateway {
     }
     const id = encodeRunnerJobId(request.jobId, info.taskToken);
     const startedAt = new Date().toISOString();
-    const worker = await this.runners.handOut(type, { id, input }, HAND_OUT_WAIT_MS, activity.cancellationSignal);
+    const worker = await this.runners.handOut(
+      type,
+      runpodJobOf(id, input),
+      HAND_OUT_WAIT_MS,
+      activity.cancellationSignal,
+    );
     if (!worker) {
       throw ApplicationFailure.retryable(
         'the runner that asked for this job went away before it arrived',
@@ -373,8 +380,7 @@ export class RunPodGateway {
 /** A result with RunPod's `error`: FAILED at once, as on RunPod (a handler-returned error is not retried). */
 function runPodFailure(error: unknown): ApplicationFailure {
   return ApplicationFailure.create({
-    message: errorMessage(error),
-    type: FailureTypes.runPodError,
+    ...runpodFailureOf(error),
     nonRetryable: true,
     details: [{ artifacts: [] }],
   });

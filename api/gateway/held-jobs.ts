@@ -68,8 +68,3 @@ export function toProgress(value: unknown, previous: Progress | null): Progress 
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? null);
   return { percent, message: text === null ? null : text.slice(0, MAX_PROGRESS_MESSAGE_CHARS) };
 }
-
-/** RunPod's `error` is any JSON value; a failure's message is a string: the string itself, or JSON text. */
-export function errorMessage(error: unknown): string {
-  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
-}

@@ -4,6 +4,8 @@ import type { CustomSlotSupplier, ActivitySlotInfo, SlotPermit } from '@temporal
 export interface RunnerJob {
   id: string;
   input: unknown;
+  /** RunPod's job-level fields (`s3Config`), beside `input` as RunPod sends them. */
+  [field: string]: unknown;
 }
 
 /** A runner's job-take held open: it resolves with the job handed to it, if the connection is still there. */
@@ -129,6 +131,16 @@ export class Runners {
       else counts.idle++;
     }
     return counts;
+  }
+
+  /** The types of every runner seen lately (for `/metrics`: a type may have runners and no job yet). */
+  types(): string[] {
+    const now = Date.now();
+    const types = new Set<string>();
+    for (const entry of this.seen.values()) {
+      if (now - entry.lastSeenMs <= RUNNER_STALE_MS) for (const type of entry.types) types.add(type);
+    }
+    return [...types];
   }
 
   /** Every runner of `type` seen lately, for `/v1/queues`. */

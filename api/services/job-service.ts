@@ -21,6 +21,7 @@ import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
+import type { SubmitOutcome } from './api-metrics.js';
 
 export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
@@ -36,6 +37,8 @@ export interface JobServiceOptions {
   temporalTimeoutMs?: number;
   /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
   jobTypes?: { noteSubmitted(type: string): void };
+  /** Counts submissions by type and outcome (`/metrics`). */
+  metrics?: { submit(outcome: SubmitOutcome): void };
   /** Absent: webhooks are not enabled, and a submission with one is a 400. */
   webhooks?: WebhookSettings;
   /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
@@ -74,6 +77,7 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
+  private readonly metrics: JobServiceOptions['metrics'];
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
   private readonly payloadThresholdBytes: number;
@@ -93,6 +97,7 @@ export class JobService {
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
+    this.metrics = options.metrics;
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
@@ -138,10 +143,12 @@ export class JobService {
     this.jobTypes?.noteSubmitted(job.type);
     if ('existing' in started) {
       const { view, runId } = started.existing;
+      this.metrics?.submit({ type: job.type, deduplicated: true, cacheHit: view.status === 'COMPLETED' });
       if (!wait.waitMs || isTerminal(view.status)) return { created: false, view };
       const known = await this.reader.waitForRun(jobId, runId, wait.waitMs, wait.signal);
       return { created: false, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
     }
+    this.metrics?.submit({ type: job.type, deduplicated: false, cacheHit: false });
     if (!wait.waitMs) return { created: true, view: (await this.reader.current(jobId)).view };
     // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
     const known = await this.reader.waitForRun(jobId, started.runId, wait.waitMs, wait.signal);
@@ -227,6 +234,25 @@ export class JobService {
         }
       }
       return (await this.reader.viewOf(jobId)).view;
+    });
+  }
+
+  /**
+   * Cancels the job only if it is still waiting in the queue (RunPod's purge-queue leaves running jobs alone);
+   * whether it did. A job that a worker takes between this look and the cancel is cancelled all the same: the
+   * window is one round trip to Temporal.
+   */
+  cancelQueued(jobId: string): Promise<boolean> {
+    return this.bounded(async () => {
+      const { view, runId } = await this.reader.viewOf(jobId);
+      if (view.status !== 'IN_QUEUE') return false;
+      try {
+        await this.client.workflow.getHandle(jobId, runId, { followRuns: false }).cancel();
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     });
   }
 

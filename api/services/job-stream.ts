@@ -102,10 +102,16 @@ export class JobStreams {
     jobId: string,
     after: number,
   ): Promise<{ chunks: StreamChunk[]; status: JobView['status']; done: boolean }> {
+    const { view, chunks } = await this.pollRun(jobId, after);
+    return { chunks, status: view.status, done: isTerminal(view.status) };
+  }
+
+  /** The job's view, the run it describes, and that run's chunks after `after` so far. */
+  async pollRun(jobId: string, after: number): Promise<RunView & { chunks: StreamChunk[] }> {
     // Status first: once it is final, the history read next holds every chunk (they precede the run's end).
     const { view, runId } = await this.jobs.current(jobId);
     const chunks = await new ChunkReader(this.client, this.jobs.values, jobId, runId).read(false);
-    return { chunks: chunks.filter((chunk) => chunk.seq > after), status: view.status, done: isTerminal(view.status) };
+    return { view, runId, chunks: chunks.filter((chunk) => chunk.seq > after) };
   }
 
   /**

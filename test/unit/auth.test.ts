@@ -37,8 +37,8 @@ describe('auth allow-list', () => {
       },
     });
     // Faces that come later, mounted after the plugin loaded, at the root and inside an encapsulated plugin.
-    app.get('/metrics', async () => 'up 1');
-    app.post('/runpod/v2/:endpoint/run', { config: { roles: ['submit', 'admin'] } }, async () => ({ id: 'x' }));
+    app.get('/v1/later', async () => 'up 1');
+    app.post('/later/:endpoint/run', { config: { roles: ['submit', 'admin'] } }, async () => ({ id: 'x' }));
     await app.register(async (child) => {
       child.get('/api/runs/:id', async () => ({ run: 'x' }));
     });
@@ -52,7 +52,15 @@ describe('auth allow-list', () => {
   it('sees every route, including the ones mounted after the plugin', () => {
     const urls = routes.map((route) => route.url);
     expect(urls).toEqual(
-      expect.arrayContaining(['/v1/jobs', '/v1/jobs/:id', '/metrics', '/runpod/v2/:endpoint/run', '/api/runs/:id']),
+      expect.arrayContaining([
+        '/v1/jobs',
+        '/v1/jobs/:id',
+        '/metrics',
+        '/v1/later',
+        '/runpod/v2/:endpoint/run',
+        '/later/:endpoint/run',
+        '/api/runs/:id',
+      ]),
     );
     expect(urls.filter((url) => !isPublicRoute(url)).length).toBeGreaterThan(10);
   });
@@ -86,11 +94,11 @@ describe('auth allow-list', () => {
 
   it('takes the key as "Bearer <key>" or bare, as RunPod clients send it', async () => {
     for (const authorization of [`Bearer ${SUBMIT_KEY}`, `bearer  ${SUBMIT_KEY}`, SUBMIT_KEY]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(200);
     }
     for (const authorization of [`Basic ${SUBMIT_KEY}`, `Bearer ${SUBMIT_KEY} extra`, `${SUBMIT_KEY}x`]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
     }
   });
@@ -100,7 +108,7 @@ describe('auth allow-list', () => {
     const stats = await app.inject({ method: 'GET', url: '/v1/stats', headers: submit });
     expect(stats.statusCode).toBe(403);
     expect(stats.json()).toMatchObject({ message: 'this route needs an API key with the admin role' });
-    const run = await app.inject({ method: 'POST', url: '/runpod/v2/e/run', headers: submit });
+    const run = await app.inject({ method: 'POST', url: '/later/e/run', headers: submit });
     expect(run.statusCode).toBe(200);
     const api = await app.inject({ method: 'GET', url: '/api/runs/x', headers: submit });
     expect(api.statusCode).toBe(200);

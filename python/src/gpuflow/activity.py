@@ -35,6 +35,7 @@ from .protocol import (
     FailureTypes,
     Signals,
     describe_validation_error,
+    is_blob_ref,
     is_execute_job_result,
     is_heartbeat_details,
 )
@@ -175,7 +176,11 @@ class JobActivities:
         handler_started = time.perf_counter()
         try:
             try:
-                value = await asyncio.to_thread(resolve_payload, request.get("input"), store)
+                value = request.get("input")
+                # Only a reference reads the store; an inline input needs no thread hop (each costs ms on a busy
+                # machine, per job).
+                if is_blob_ref(value):
+                    value = await asyncio.to_thread(resolve_payload, value, store)
             except BlobUnavailableError as err:
                 raise ProtocolFailure(str(err), FailureTypes.input_unavailable) from err
             model = ready.definition.input_model
@@ -211,7 +216,10 @@ class JobActivities:
             await signalled
             if store is not None:
                 key = output_blob_key(job_id, run_id or "standalone", info.attempt)
-                output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
+                # Measured here on the loop (run_handler has already serialized it once); only storing it goes to
+                # a thread.
+                if _needs_storing(output, self.threshold):
+                    output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
             finished = {
                 "output": output,
                 "artifacts": state.artifact_list(),
@@ -277,6 +285,13 @@ def to_application_error(err: Exception, details: dict[str, Any]) -> Application
     if isinstance(err, JobError):
         return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
     return ApplicationError(str(err) or type(err).__name__, details, type=type(err).__name__ or "Error")
+
+
+def _needs_storing(output: Any, threshold_bytes: int) -> bool:
+    """Whether :func:`externalize_payload` would store ``output`` rather than return it as it is."""
+    if isinstance(output, dict) and "$gpuflowBlob" in output:
+        return True
+    return len(to_json_bytes(output)) > threshold_bytes
 
 
 def _find_result(store: BlobStore, key: str) -> dict[str, Any] | None:
