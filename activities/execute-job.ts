@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { describeIssues } from '../contracts/errors.js';
 import type { SignalDefinition } from '@temporalio/common';
-import type { ExecuteJobInput, ExecuteJobResult } from '../protocol/activity.js';
+import { ExecuteJobResumeSchema, type ExecuteJobInput, type ExecuteJobResult } from '../protocol/activity.js';
 import { FailureTypes, type AttemptFailureDetails } from '../protocol/failures.js';
 import {
   HEARTBEAT_LOG_LINES,
@@ -18,6 +18,8 @@ import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
+import { checkedStore, storeMismatch } from '../storage/store-marker.js';
+import { BlobStoreMarkerSchema, type BlobStoreMarker } from '../protocol/blobs.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -42,6 +44,23 @@ const SIGNAL_TIMEOUT_MS = 5000;
 
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // One read of each API marker per process: the answer does not change while the worker runs.
+  const markerChecks = new Map<string, Promise<string | undefined>>();
+  const storeOf = (marker: BlobStoreMarker | undefined): BlobStore | undefined => {
+    const store = deps.blobs;
+    if (!store || !marker) return store;
+    return checkedStore(store, async () => {
+      let check = markerChecks.get(marker.token);
+      if (!check) {
+        check = storeMismatch(store, marker);
+        markerChecks.set(marker.token, check);
+        const problem = await check;
+        if (problem) print(`worker ${deps.workerId}: ${problem}`);
+      }
+      const problem = await check;
+      if (problem) throw ApplicationFailure.nonRetryable(problem, FailureTypes.blobStoreMismatch);
+    });
+  };
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
@@ -56,9 +75,13 @@ export function createJobActivities(deps: JobActivityDeps) {
         );
       }
       const runId = info.workflowExecution?.runId;
+      // A job scheduled again after a drain goes on counting its attempts, from the drained one's checkpoint.
+      const parsedResume = ExecuteJobResumeSchema.safeParse(request.resume);
+      const resume = parsedResume.success ? parsedResume.data : undefined;
+      const attempt = info.attempt + (resume?.attemptOffset ?? 0);
       const results = deps.blobs && runId ? completedResults(deps.blobs, request.jobId, runId) : undefined;
       // Only a retry can follow a handler that finished: the first attempt of a run skips the read.
-      if (results && info.attempt > 1) {
+      if (results && attempt > 1) {
         const finished = await results.find();
         if (finished) {
           activity.log.info('an earlier attempt of this run finished; completing with its result', {
@@ -70,7 +93,9 @@ export function createJobActivities(deps: JobActivityDeps) {
       // The checkpoint of an earlier attempt rides along in this attempt's heartbeats until the handler replaces
       // it: an attempt that dies before its first checkpoint must not erase the one before.
       // Details of an earlier attempt may come from a worker in another language: only a valid shape is carried on.
-      const parsedPrevious = HeartbeatDetailsSchema.safeParse(info.heartbeatDetails);
+      const parsedPrevious = HeartbeatDetailsSchema.safeParse(
+        info.attempt === 1 && resume ? { progress: null, log: [], ...resume } : info.heartbeatDetails,
+      );
       const previous = parsedPrevious.success ? parsedPrevious.data : undefined;
       const details: HeartbeatDetails = { progress: null, log: [] };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
@@ -89,12 +114,13 @@ export function createJobActivities(deps: JobActivityDeps) {
       // Files stay in the store from attempt to attempt, and so does their list.
       const artifacts = [...(previous?.artifacts ?? [])];
       if (artifacts.length > 0) details.artifacts = artifacts;
+      const marker = BlobStoreMarkerSchema.safeParse(request.blobStore);
       const blobs = jobBlobs({
-        store: deps.blobs,
+        store: storeOf(marker.success ? marker.data : undefined),
         thresholdBytes: deps.payloadThresholdBytes,
         jobId: request.jobId,
         runId: runId ?? 'standalone',
-        attempt: info.attempt,
+        attempt,
         artifacts,
         onArtifact: () => {
           details.artifacts = artifacts;
@@ -110,7 +136,7 @@ export function createJobActivities(deps: JobActivityDeps) {
       // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
       // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
       const attemptFacts = {
-        attempt: info.attempt,
+        attempt,
         workerId: deps.workerId,
         scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
         startedAt: new Date().toISOString(),
@@ -124,7 +150,7 @@ export function createJobActivities(deps: JobActivityDeps) {
         }
         const ctx: JobContext = {
           jobId: request.jobId,
-          attempt: info.attempt,
+          attempt,
           workerId: deps.workerId,
           resources: ready.resources,
           signal: activity.cancellationSignal,
@@ -151,16 +177,16 @@ export function createJobActivities(deps: JobActivityDeps) {
             const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
             const kept = line.slice(0, MAX_LOG_LINE_CHARS);
             details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
-            print(`[${request.jobId}#${info.attempt}] ${kept}`);
+            print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
         const result = ready.definition.handler(parsed.data, ctx);
         const output = isChunkStream(result)
           ? await drainStream(result, {
-              send: (chunks) => signalJob(activity, streamChunksSignal, { attempt: info.attempt, chunks }),
+              send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
               signal: activity.cancellationSignal,
               aggregate: ready.definition.aggregateStream ?? false,
-              attempt: info.attempt,
+              attempt,
               onCapped: (why) => ctx.log(why),
             })
           : await result;
@@ -183,10 +209,13 @@ export function createJobActivities(deps: JobActivityDeps) {
         await started;
         // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).
         const failureDetails: AttemptFailureDetails = artifacts.length > 0 ? { artifacts } : {};
+        const drainDetails: AttemptFailureDetails = { ...failureDetails, attempt };
+        if ('checkpoint' in details) drainDetails.checkpoint = details.checkpoint;
         const failure =
-          endOfAbortedAttempt(activity.cancellationSignal, failureDetails) ?? toApplicationFailure(err, failureDetails);
+          endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
+          toApplicationFailure(err, failureDetails);
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
-          await signalJob(activity, attemptFailedSignal, { attempt: info.attempt });
+          await signalJob(activity, attemptFailedSignal, { attempt });
         }
         throw failure;
       } finally {
@@ -198,17 +227,22 @@ export function createJobActivities(deps: JobActivityDeps) {
 
 /**
  * What an attempt whose signal aborted ends with, whatever the handler threw on the way out. A cancel the server
- * asked for is reported as cancelled. A drain that ran out of grace is a retryable failure: the server only
- * accepts "cancelled" for a cancel it requested, and would otherwise wait out the lease before retrying.
+ * asked for is reported as cancelled. A drain that ran out of grace is a `WorkerShutdown` failure carrying the
+ * attempt's number and checkpoint: the server only accepts "cancelled" for a cancel it requested, and would
+ * otherwise wait out the lease. The workflow schedules the job again from there without counting the attempt.
  */
-function endOfAbortedAttempt(signal: AbortSignal, details: AttemptFailureDetails): Error | undefined {
+function endOfAbortedAttempt(
+  signal: AbortSignal,
+  details: AttemptFailureDetails,
+  drainDetails: AttemptFailureDetails,
+): Error | undefined {
   if (!signal.aborted) return undefined;
   const reason: unknown = signal.reason;
   if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
     return ApplicationFailure.create({
-      message: 'the worker shut down before the job finished; it runs again on another worker',
+      message: 'the worker shut down (a drain) before the job finished; the job runs again without using an attempt',
       type: FailureTypes.workerShutdown,
-      details: [details],
+      details: [drainDetails],
     });
   }
   return new CancelledFailure(reason instanceof CancelledFailure ? reason.message : 'CANCELLED', [details]);

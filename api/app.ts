@@ -39,11 +39,16 @@ import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
+import { ApiMetrics } from './services/api-metrics.js';
+import { QueueSnapshots } from './services/queue-snapshots.js';
+import { metricsPlugin } from './plugins/metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The RunPod worker gateway, when {@link AppDeps.gateway} is set (its `runners` feed `/health` and queues). */
     gateway?: RunPodGateway;
+    /** The job queue figures behind `/metrics`, refreshed in the background. */
+    queueFigures: QueueSnapshots;
   }
 }
 
@@ -89,6 +94,8 @@ export interface AppDeps {
   maxJobsInFlight?: MaxJobsInFlight;
   /** How long a tenant's count of jobs in flight is reused before visibility is asked again, ms. @defaultValue 2000 */
   inFlightCacheMs?: number;
+  /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
+  queueFiguresIntervalMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -186,6 +193,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     caps: deps.maxJobsInFlight ?? {},
     cacheMs: deps.inFlightCacheMs,
   });
+  const queueFigures = new QueueSnapshots({
+    client,
+    catalog: jobTypes,
+    extraTypes: () => app.gateway?.runners.types() ?? [],
+    intervalMs: deps.queueFiguresIntervalMs,
+    temporalTimeoutMs,
+    log: app.log,
+  });
+  app.decorate('queueFigures', queueFigures);
+  app.addHook('onReady', async () => queueFigures.start());
+  app.addHook('onClose', () => queueFigures.stop());
+  const metrics = new ApiMetrics({
+    queues: () => queueFigures.current(),
+    runners: (type) => app.gateway?.runners.runnersOf(type) ?? { idle: 0, running: 0 },
+  });
+  await app.register(metricsPlugin, { metrics });
   const jobs = new JobService({
     admit: (tenant) => caps.admit(tenant),
     shutdown: shutdown.signal,
@@ -194,26 +217,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
+    metrics,
     webhooks: deps.webhooks,
     blobs,
     payloadThresholdBytes,
   });
-  const admin = new AdminService({ client, controlTaskQueue, temporalTimeoutMs, catalog: jobTypes, values });
+  const gateway = deps.gateway
+    ? new RunPodGateway({
+        ...deps.gateway,
+        client,
+        namespace: deps.namespace,
+        blobs,
+        payloadThresholdBytes,
+        log: app.log,
+      })
+    : undefined;
+  const admin = new AdminService({
+    client,
+    controlTaskQueue,
+    temporalTimeoutMs,
+    catalog: jobTypes,
+    values,
+    runners: gateway?.runners,
+  });
   await app.register(healthRoutes, { client: deps.client, namespace: deps.namespace });
   await app.register(jobRoutes, { jobs });
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   const streams = new JobStreams(deps.client, jobs.reader);
   await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
-  if (deps.gateway) {
-    const gateway = new RunPodGateway({
-      ...deps.gateway,
-      client,
-      namespace: deps.namespace,
-      blobs,
-      payloadThresholdBytes,
-      log: app.log,
-    });
+  if (gateway) {
     app.decorate('gateway', gateway);
     app.addHook('onClose', () => gateway.close());
     await app.register(runpodWorkerRoutes, { gateway });

@@ -5,11 +5,18 @@ import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { buildApp } from './app.js';
+import type { GatewayOptions } from './gateway/gateway.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-/** Process entry of the API: connects to Temporal, listens, and closes cleanly on SIGINT / SIGTERM. */
-export async function runApiServer(env: Env): Promise<void> {
+/**
+ * Process entry of the API: connects to Temporal, listens, and closes cleanly on SIGINT / SIGTERM.
+ * `onGatewayTiming` is told the RunPod gateway's own time per attempt (the bench reports it).
+ */
+export async function runApiServer(
+  env: Env,
+  options: { onGatewayTiming?: GatewayOptions['onTiming'] } = {},
+): Promise<void> {
   const host = env.GPUFLOW_API_HOST;
   if (env.GPUFLOW_API_KEYS.length === 0 && !LOOPBACK.test(host)) {
     throw new Error(
@@ -39,7 +46,11 @@ export async function runApiServer(env: Env): Promise<void> {
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
-    gateway: { connection: workerConnection, dataConverter },
+    gateway: {
+      connection: workerConnection,
+      dataConverter,
+      ...(options.onGatewayTiming ? { onTiming: options.onGatewayTiming } : {}),
+    },
   });
   if (env.GPUFLOW_API_KEYS.length === 0) {
     app.log.warn(

@@ -1,4 +1,4 @@
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     node: process.version,
     kernel: release(),
     date: new Date().toISOString(),
+    // On a shared machine the figures move with its load: the 1-minute load average at the start and the end.
+    loadStart: round(loadavg()[0]!, 1),
   };
   const has = (system: SystemName): boolean => options.systems.includes(system);
   const startedAt = Date.now();
@@ -92,7 +94,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       cleanup,
     };
     for (const system of options.systems) {
-      if ((system === 'gpuflow' || system === 'temporal') && !context.temporalAddress) {
+      if ((system === 'temporal' || system.startsWith('gpuflow')) && !context.temporalAddress) {
         const cliPath = resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH || undefined });
         machine.temporalServer = temporalCliVersion(cliPath).replace(/\s+/g, ' ');
         const dir = mkdtempSync(join(tmpdir(), 'gpuflow-bench-temporal-'));
@@ -120,12 +122,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
       const definition = await SYSTEM_DEFINITIONS[system]();
       settings[system] = definition.settings;
+      const runs = definition.workloads ? new Set(definition.workloads) : undefined;
+      const wanted = new Set([...want].filter((workload) => !runs || runs.has(workload)));
       log(`bench: ${system}: starting`);
       const running = await definition.start(context);
       const driver = await startDriver(system, running.driverConfig);
       cleanup.add(`${system} driver`, () => driver.proc.stop());
       try {
-        results.push(...(await runWorkloads(system, running, driver, want, options.sizes, log)));
+        results.push(...(await runWorkloads(system, running, driver, wanted, options.sizes, log)));
       } finally {
         await driver.close();
         await running.stop();
@@ -135,6 +139,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await cleanup.runAll();
   }
   machine.durationS = round((Date.now() - startedAt) / 1000, 1);
+  machine.loadEnd = round(loadavg()[0]!, 1);
   return { machine, settings, results };
 }
 
@@ -155,6 +160,9 @@ async function runWorkloads(
   const add = (workload: WorkloadName, metric: ResultRow['metric'], concurrency: number | null, value: number) =>
     rows.push({ workload, system, metric, concurrency, value: round(value) });
   const { reps, warmup } = sizes;
+  const addFigures = async (workload: WorkloadName): Promise<void> => {
+    for (const figure of (await running.figures?.()) ?? []) add(workload, figure.metric, 1, figure.value);
+  };
 
   if (want.has('latency')) {
     log(`bench: ${system}: latency`);
@@ -162,6 +170,7 @@ async function runWorkloads(
     add('latency', 'p50_ms', 1, p.p50);
     add('latency', 'p95_ms', 1, p.p95);
     add('latency', 'p99_ms', 1, p.p99);
+    await addFigures('latency');
   }
 
   if (want.has('throughput') || want.has('memory')) {
@@ -206,6 +215,7 @@ async function runWorkloads(
       }
     }
     add('dispatch-gap', 'gap_ms', 1, median(gaps));
+    await addFigures('dispatch-gap');
   }
 
   for (const workload of ['dedup', 'status'] as const) {

@@ -43,14 +43,30 @@ export interface Proc {
 
 /**
  * Spawns a process whose output is kept (last 64 KiB) and shown if it dies before it is stopped: a benchmark that
- * silently loses its worker would measure nothing.
+ * silently loses its worker would measure nothing. `group`: the process leads its own process group, and `stop`
+ * signals the whole group (the runpod SDK's ping process outlives its main process).
  */
-export function startProc(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+export function startProc(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { group?: boolean } = {},
+): Proc {
   const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
   });
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      if (options.group && child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-65_536);
@@ -69,11 +85,16 @@ export function startProc(name: string, command: string, args: string[], env: No
     pid: child.pid,
     async stop(graceMs = 5000) {
       stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (options.group) kill('SIGKILL');
+        return;
+      }
+      kill('SIGTERM');
+      const timer = setTimeout(() => kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+      // What is left of the group (a child that ignored SIGTERM) goes too.
+      if (options.group) kill('SIGKILL');
     },
   };
 }

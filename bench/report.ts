@@ -5,9 +5,23 @@ import { PROJECT_ROOT } from './procs.js';
 import { round } from './stats.js';
 import { SYSTEMS, WORKLOADS, type ResultRow, type SystemName } from './types.js';
 
-const PEERS = SYSTEMS.filter((system) => system !== 'gpuflow');
+/** gpuflow with other job workers: compared with gpuflow (variant ÷ gpuflow), not with the peers. */
+const VARIANTS = SYSTEMS.filter((system) => system.startsWith('gpuflow-'));
+const PEERS = SYSTEMS.filter((system) => !system.startsWith('gpuflow'));
 const ROLE_ORDER = ['client', 'worker', 'orchestrator'];
-const METRIC_ORDER = ['p50_ms', 'p95_ms', 'p99_ms', 'jobs_per_s', 'req_per_s', 'gap_ms', 'rss_mb'];
+const METRIC_ORDER = [
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'jobs_per_s',
+  'req_per_s',
+  'gap_ms',
+  'gateway_p50_ms',
+  'gateway_p95_ms',
+  'gateway_handout_p50_ms',
+  'gateway_done_p50_ms',
+  'rss_mb',
+];
 
 /** Lower is better for times and memory, higher for rates. */
 const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
@@ -15,8 +29,9 @@ const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
 const keyOf = (row: ResultRow): string => `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}`;
 
 /**
- * The results as one Markdown table: a line per figure, a column per system, and gpuflow's ratio to each peer
- * (gpuflow ÷ peer, so above 1 is better for rates and worse for times and memory).
+ * The results as one Markdown table: a line per figure, a column per system, gpuflow's ratio to each peer
+ * (gpuflow ÷ peer, so above 1 is better for rates and worse for times and memory), and each gpuflow variant's ratio
+ * to gpuflow with its TypeScript worker (variant ÷ gpuflow).
  */
 export function formatTable(report: BenchReport): string {
   const lines = new Map<string, Partial<Record<SystemName, number>> & { row: ResultRow }>();
@@ -34,13 +49,14 @@ export function formatTable(report: BenchReport): string {
   );
   const present = SYSTEMS.filter((system) => report.results.some((row) => row.system === system));
   const peers = PEERS.filter((peer) => present.includes(peer));
-  const header = [
-    'workload',
-    'metric',
-    'C',
-    ...present,
-    ...(present.includes('gpuflow') ? peers.map((peer) => `gpuflow ÷ ${peer}`) : []),
-  ];
+  const variants = VARIANTS.filter((variant) => present.includes(variant));
+  const ratios: [SystemName, SystemName][] = present.includes('gpuflow')
+    ? [
+        ...variants.map((variant): [SystemName, SystemName] => [variant, 'gpuflow']),
+        ...peers.map((peer): [SystemName, SystemName] => ['gpuflow', peer]),
+      ]
+    : [];
+  const header = ['workload', 'metric', 'C', ...present, ...ratios.map(([a, b]) => `${a} ÷ ${b}`)];
   const out = [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
   for (const line of sorted) {
     const { row } = line;
@@ -49,12 +65,10 @@ export function formatTable(report: BenchReport): string {
       : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}`;
     const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
     for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
-    if (present.includes('gpuflow')) {
-      for (const peer of peers) {
-        const ours = line.gpuflow;
-        const theirs = line[peer];
-        cells.push(ours === undefined || theirs === undefined || theirs === 0 ? '—' : `${round(ours / theirs)}×`);
-      }
+    for (const [a, b] of ratios) {
+      const ours = line[a];
+      const theirs = line[b];
+      cells.push(ours === undefined || theirs === undefined || theirs === 0 ? '—' : `${round(ours / theirs)}×`);
     }
     out.push(`| ${cells.join(' | ')} |`);
   }

@@ -1,12 +1,25 @@
 /** Shapes shared by the harness (parent process) and the drivers (one child process per system). */
 
-export const SYSTEMS = ['gpuflow', 'temporal', 'bullmq', 'pgboss'] as const;
+/** `gpuflow-python` and `gpuflow-runpod-gateway`: the same gpuflow stack with other job workers. */
+export const SYSTEMS = ['gpuflow', 'gpuflow-python', 'gpuflow-runpod-gateway', 'temporal', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
-export type Metric = 'p50_ms' | 'p95_ms' | 'p99_ms' | 'jobs_per_s' | 'req_per_s' | 'gap_ms' | 'rss_mb';
+export type Metric =
+  | 'p50_ms'
+  | 'p95_ms'
+  | 'p99_ms'
+  | 'jobs_per_s'
+  | 'req_per_s'
+  | 'gap_ms'
+  | 'rss_mb'
+  /** The RunPod gateway's own time per job (hand-out plus done), and each part, from the API's clock. */
+  | 'gateway_p50_ms'
+  | 'gateway_p95_ms'
+  | 'gateway_handout_p50_ms'
+  | 'gateway_done_p50_ms';
 
 /** Which process a memory figure is about: `client` is gpuflow's API process and the peers' producer process. */
 export type ProcessRole = 'client' | 'worker' | 'orchestrator';

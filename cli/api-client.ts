@@ -1,60 +1,77 @@
 import type { Env } from '../config/env.js';
-import { isTerminal, type JobStatus } from '../contracts/status.js';
+import { EXIT } from './exit-codes.js';
 
-/** `gpuflow submit|status|cancel|retry`: a thin client of the HTTP API, printing JSON as the API answers it. */
-async function call(env: Env, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(path, env.GPUFLOW_API_URL), {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(env.GPUFLOW_API_KEY ? { authorization: `Bearer ${env.GPUFLOW_API_KEY}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${response.status} ${String(json.code)}: ${String(json.message)}`);
-  return json;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export async function submitCommand(
-  env: Env,
-  type: string,
-  rawInput: string,
-  options: { wait?: boolean; dedup: boolean },
-) {
-  let input: unknown;
-  try {
-    input = JSON.parse(rawInput);
-  } catch {
-    throw new Error(`input is not JSON: ${rawInput}`);
+/** An error the command prints as one line and exits with `exitCode`. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
   }
-  const submitted = await call(env, 'POST', options.wait ? `/v1/jobs?wait=${MAX_WAIT_MS}` : '/v1/jobs', {
-    type,
-    input,
-    dedup: options.dedup,
-  });
-  let view = submitted;
-  // The API holds a request for at most 5 minutes: ask again until the job has ended.
-  while (options.wait && !isTerminal(view.status as JobStatus)) {
-    view = await call(env, 'GET', `/v1/jobs/${encodeURIComponent(String(view.id))}?wait=${MAX_WAIT_MS}`);
+}
+
+/** What node's fetch says in `cause.code`, in words a user acts on. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name did not resolve',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  UND_ERR_SOCKET: 'the connection closed',
+};
+
+function unreachable(baseUrl: string, err: unknown): CliError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const reason = (cause?.code && NETWORK_REASONS[cause.code]) ?? cause?.message ?? String(err);
+  return new CliError(
+    `cannot reach the gpuflow API at ${baseUrl}: ${reason}; is \`npm run dev\` running? (set GPUFLOW_API_URL for another address)`,
+    EXIT.unreachable,
+  );
+}
+
+/** A thin client of the HTTP API: JSON in, JSON out, API errors as `CliError`s with the API's code and message. */
+export class ApiClient {
+  readonly baseUrl: string;
+  readonly #key: string | undefined;
+
+  constructor(env: Pick<Env, 'GPUFLOW_API_URL' | 'GPUFLOW_API_KEY'>) {
+    this.baseUrl = env.GPUFLOW_API_URL.replace(/\/+$/, '');
+    this.#key = env.GPUFLOW_API_KEY;
   }
-  print({ ...view, deduplicated: submitted.deduplicated });
+
+  async call<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.#key ? { authorization: `Bearer ${this.#key}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw unreachable(this.baseUrl, err);
+    }
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      if (response.ok) throw new CliError(`the API at ${this.baseUrl} answered ${path} with no JSON`, EXIT.failed);
+    }
+    if (!response.ok) {
+      const what = typeof json.code === 'string' ? `${response.status} ${json.code}` : String(response.status);
+      throw new CliError(
+        `${what}: ${typeof json.message === 'string' ? json.message : response.statusText}`,
+        EXIT.failed,
+      );
+    }
+    return json as T;
+  }
 }
 
-const MAX_WAIT_MS = 300_000;
-
-export async function statusCommand(env: Env, id: string) {
-  print(await call(env, 'GET', `/v1/jobs/${encodeURIComponent(id)}`));
-}
-
-export async function cancelCommand(env: Env, id: string) {
-  print(await call(env, 'POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`));
-}
-
-export async function retryCommand(env: Env, id: string) {
-  print(await call(env, 'POST', `/v1/jobs/${encodeURIComponent(id)}/retry`));
-}
+export const jobPath = (id: string, rest = ''): string => `/v1/jobs/${encodeURIComponent(id)}${rest}`;

@@ -14,10 +14,16 @@ export interface DevChild {
  * stops the children in order), with its output prefixed by its name, and with stdin a pipe from dev so that it
  * stops itself when dev dies (see `stopWhenParentExits`).
  */
-export function spawnDevChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): DevChild {
+export function spawnDevChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  write: (text: string) => void = (text) => void process.stdout.write(text),
+): DevChild {
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => write(`[${name}] ${line}\n`));
   }
   const exited = new Promise<void>((done) => {
     child.once('exit', () => done());

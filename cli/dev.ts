@@ -1,10 +1,12 @@
-import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, type FSWatcher } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, type Env } from '../config/env.js';
 import { PROJECT_ROOT, resolveTemporalCli } from '../scripts/temporal-cli.js';
 import { portInUse, startTemporalDevServer, type DevServer } from '../scripts/temporal-dev-server.js';
 import { reapStaleServer, spawnDevChild, writePidFile, type DevChild } from './dev-children.js';
+import { guardStdout, watchParent } from './dev-output.js';
+import { stopChild, watchModules } from './dev-worker.js';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'gpuflow.js');
 const EXAMPLE_JOBS = join(PROJECT_ROOT, 'examples', 'jobs');
@@ -43,16 +45,35 @@ export function devChildrenEnv(env: Env, temporalAddress: string, dataDir: strin
   );
 }
 
-const log = (line: string): void => void process.stdout.write(`[dev] ${line}\n`);
+export interface DevOptions {
+  /** Job modules for the worker; the demo jobs in examples/jobs when empty. */
+  modules: string[];
+  /** Restart the worker when a module (or a file beside it) changes. */
+  watch: boolean;
+}
+
+function jobModulesOf(options: DevOptions): string[] {
+  if (options.modules.length > 0) {
+    const missing = options.modules.filter((file) => !existsSync(file));
+    if (missing.length > 0) throw new Error(`no such job module: ${missing.join(', ')}`);
+    return options.modules.map((file) => resolve(file));
+  }
+  return readdirSync(EXAMPLE_JOBS)
+    .filter((file) => /\.(ts|js)$/.test(file))
+    .map((file) => join(EXAMPLE_JOBS, file));
+}
 
 /**
  * `gpuflow dev`: the whole stack in one terminal, state kept in `<data dir>/temporal.sqlite`. Ctrl-C (SIGINT) or
  * SIGTERM stops the children first (workers drain), then the Temporal server; a second one kills at once.
  */
-export async function runDev(env: Env): Promise<void> {
+export async function runDev(env: Env, options: DevOptions = { modules: [], watch: false }): Promise<void> {
   let server: DevServer | undefined;
   let children: DevChild[] = [];
   let stopping = false;
+  const write = guardStdout(() => void stop('stdout closed', 0));
+  const log = (line: string): void => write(`[dev] ${line}\n`);
+  const jobModules = jobModulesOf(options);
   const dataDir = resolve(env.GPUFLOW_DATA_DIR);
   const pidFile = join(dataDir, 'temporal.pid');
 
@@ -65,10 +86,8 @@ export async function runDev(env: Env): Promise<void> {
     }
     stopping = true;
     log(`${reason}: stopping`);
-    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-    const killer = setTimeout(() => children.forEach(({ child }) => child.kill('SIGKILL')), CHILD_GRACE_MS);
-    await Promise.all(children.map(({ exited }) => exited));
-    clearTimeout(killer);
+    for (const watcher of watchers) watcher.close();
+    await Promise.all(children.map((child) => stopChild(child, CHILD_GRACE_MS)));
     await server?.stop();
     rmSync(pidFile, { force: true });
     log('stopped');
@@ -77,6 +96,9 @@ export async function runDev(env: Env): Promise<void> {
   // Installed first: a signal during start-up must stop whatever has started so far.
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGHUP', () => void stop('SIGHUP', 0));
+  watchParent(() => void stop('the process that started dev is gone', 0));
+  let watchers: FSWatcher[] = [];
 
   mkdirSync(dataDir, { recursive: true });
   await reapStaleServer(pidFile, log);
@@ -107,22 +129,33 @@ export async function runDev(env: Env): Promise<void> {
   writePidFile(pidFile, server.process.pid);
   if (stopping) return;
 
-  const jobModules = readdirSync(EXAMPLE_JOBS)
-    .filter((file) => /\.(ts|js)$/.test(file))
-    .map((file) => join(EXAMPLE_JOBS, file));
   const childrenEnv = devChildrenEnv(env, server.address, dataDir);
-  const specs: [string, string[]][] = [
-    ['orchestrator', ['orchestrator']],
-    ['worker', ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)]],
-    ['api', ['api']],
-  ];
-  children = specs.map(([name, args]) => spawnDevChild(name, process.execPath, [BIN, ...args], childrenEnv));
-  for (const { name, child } of children) {
-    child.once('exit', (code, signal) => {
-      if (!stopping) void stop(`${name} exited unexpectedly (${code ?? signal})`, 1);
+  const workerArgs = ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)];
+  const start = (name: string, args: string[]): DevChild => {
+    const started = spawnDevChild(name, process.execPath, [BIN, ...args], childrenEnv, write);
+    started.child.once('exit', (code, signal) => {
+      if (stopping || restarting.has(started)) return;
+      // Under --watch a worker that dies (a module that does not load, say) waits for the next change.
+      if (options.watch && name === 'worker') log(`worker exited (${code ?? signal}); it restarts on the next change`);
+      else void stop(`${name} exited unexpectedly (${code ?? signal})`, 1);
     });
-    child.once('error', (err) => {
+    started.child.once('error', (err) => {
       if (!stopping) void stop(`${name} could not start: ${err.message}`, 1);
+    });
+    return started;
+  };
+  const restarting = new Set<DevChild>();
+  children = [start('orchestrator', ['orchestrator']), start('worker', workerArgs), start('api', ['api'])];
+  if (options.watch) {
+    watchers = watchModules(jobModules, (file) => {
+      if (stopping) return;
+      const old = children.find(({ name }) => name === 'worker')!;
+      restarting.add(old);
+      log(`${file} changed: restarting the worker`);
+      void stopChild(old, CHILD_GRACE_MS).then(() => {
+        if (stopping) return;
+        children = children.map((child) => (child === old ? start('worker', workerArgs) : child));
+      });
     });
   }
 
@@ -137,20 +170,22 @@ export async function runDev(env: Env): Promise<void> {
     await sleep(250);
   }
   if (stopping) return;
-  const types = jobModules.map((file) => file.replace(/^.*\//, '').replace(/\.(ts|js)$/, ''));
-  console.log(
+  write(
     [
       '',
       '  gpuflow dev stack is up',
       `    API            ${apiUrl}   (OpenAPI docs: ${apiUrl}/docs)`,
       `    Temporal UI    ${server.uiUrl ?? '(headless)'}`,
       `    Temporal gRPC  ${server.address}`,
-      `    job types      ${types.join(', ')}`,
+      `    job modules    ${jobModules.map((file) => relative(process.cwd(), file) || file).join(', ')}`,
       `    state          ${dataDir}`,
       '',
       `  try: curl -X POST ${apiUrl}/v1/jobs -H 'content-type: application/json' -d '{"type":"echo","input":{"a":1}}'`,
+      options.watch ? `  watching ${jobModules.length} job module(s): the worker restarts when one changes.` : '',
       '  Ctrl-C stops everything.',
       '',
-    ].join('\n'),
+    ]
+      .filter((line, i, all) => line !== '' || all[i - 1] !== '')
+      .join('\n') + '\n',
   );
 }

@@ -4,6 +4,7 @@ import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
+import { JobWorkerMetrics, serveMetrics } from '../workers/job-worker-metrics.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
 import { ensureSearchAttributes } from '../workers/search-attributes.js';
@@ -46,12 +47,30 @@ export async function runOrchestrator(env: Env): Promise<void> {
   }
 }
 
-export async function runJobWorkerProcess(
-  env: Env,
-  options: { modules: string[]; capacity: number; grace: number; idleExit?: number; identity?: string },
-): Promise<void> {
-  installWorkerRuntime(env);
+export interface JobWorkerProcessOptions {
+  modules: string[];
+  capacity: number;
+  grace: number;
+  idleExit?: number;
+  identity?: string;
+  /** The worker's own `/metrics` port; unset: no metrics served. */
+  metricsPort?: number;
+  /** The Temporal SDK's Prometheus port. @defaultValue metricsPort + 1 */
+  sdkMetricsPort?: number;
+  /** @defaultValue '0.0.0.0' */
+  metricsHost?: string;
+}
+
+export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOptions): Promise<void> {
+  const host = options.metricsHost ?? '0.0.0.0';
+  const sdkPort = options.sdkMetricsPort ?? (options.metricsPort === undefined ? undefined : options.metricsPort + 1);
+  installWorkerRuntime(
+    env,
+    sdkPort === undefined ? undefined : `${host.includes(':') ? `[${host}]` : host}:${sdkPort}`,
+  );
   const jobs = await loadJobModules(options.modules);
+  const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
+  const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
   const connection = await NativeConnection.connect(connectionOptions(env.temporal));
   try {
     const worker = await createJobWorker({
@@ -63,6 +82,7 @@ export async function runJobWorkerProcess(
       blobs: createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
+      metrics,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
     });
@@ -74,9 +94,15 @@ export async function runJobWorkerProcess(
       `worker ${worker.identity}: serving ${worker.types.join(', ')} (capacity ${options.capacity} per type) on ${env.TEMPORAL_ADDRESS}` +
         (options.idleExit !== undefined ? `; exits after ${options.idleExit} s without a job` : ''),
     );
+    if (served) {
+      console.log(
+        `worker ${worker.identity}: metrics on http://${host}:${served.port}/metrics, SDK metrics on port ${sdkPort}`,
+      );
+    }
     await worker.run();
     console.log(`worker ${worker.identity}: drained, exiting`);
   } finally {
+    await served?.close();
     await connection.close();
   }
 }

@@ -17,14 +17,22 @@ const SDK_LEVELS: Record<Env['GPUFLOW_LOG_LEVEL'], LogLevel> = {
 /**
  * Installs the Temporal Runtime once per worker process: our log level, without the expected noise, and without
  * the SDK's own signal handlers, so that this process decides what SIGINT / SIGTERM do (see `onShutdownSignal`).
+ * With `sdkMetricsAddress` (`host:port`), the SDK serves its own Prometheus metrics there (poll latencies, slots,
+ * task counts: `temporal_*`); the SDK's exporter listens by itself, apart from the worker's `/metrics`.
  */
-export function installWorkerRuntime(env: Env): void {
+export function installWorkerRuntime(env: Env, sdkMetricsAddress?: string): void {
   const fallback = new DefaultLogger('TRACE');
   const print = (entry: LogEntry): void => {
     if (EXPECTED.some((pattern) => pattern.test(entry.message))) return;
     fallback.log(entry.level, entry.message, entry.meta);
   };
-  Runtime.install({ logger: new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print),
+    shutdownSignals: [],
+    ...(sdkMetricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true } } } }
+      : {}),
+  });
 }
 
 /** The first SIGINT / SIGTERM starts a graceful stop; a second one exits at once. */

@@ -5,7 +5,7 @@ import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
 import { maxJobsInFlight, rateLimits } from './limits.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
-export const API_ROLES = ['submit', 'admin', 'worker'] as const;
+export const API_ROLES = ['submit', 'admin', 'worker', 'metrics'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 export interface ApiKey {
   key: string;
@@ -24,7 +24,7 @@ const port = z.coerce.number().int().min(1).max(65_535);
  * `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. A `worker` key (an
  * HTTP runner on a GPU host: it takes and finishes jobs, nothing else) may be limited to some job types:
  * `key:worker=render|upscale`. `@tenant` at the end puts the key in a tenant (`key:submit@acme`, `key@acme`);
- * without one it is in the `default` tenant.
+ * without one it is in the `default` tenant. A `metrics` key (a Prometheus scraper) reaches `/metrics` only.
  */
 const apiKeys = z
   .string()
@@ -53,7 +53,7 @@ const apiKeys = z
         ctx.addIssue({
           code: 'custom',
           message:
-            'each entry must be <key>[:submit|admin|worker[=<type>|<type>...]][@<tenant>] with a key of at least 16 ' +
+            'each entry must be <key>[:submit|admin|metrics|worker[=<type>|<type>...]][@<tenant>] with a key of at least 16 ' +
             'characters and a tenant of a-z 0-9 _ -',
         });
         return z.NEVER;

@@ -18,7 +18,7 @@ export type MaxJobsInFlight = Readonly<Partial<Record<string, number>>>;
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 const LIMIT = /^(\d{1,9})\/(\d{1,6})?(s|m|h)$/;
-const ROLES = new Set(['submit', 'admin', 'worker']);
+const ROLES = new Set(['submit', 'admin', 'worker', 'metrics']);
 
 const entriesOf = (raw: string): string[] =>
   raw
@@ -46,7 +46,7 @@ export const rateLimits = z
         ctx.addIssue({
           code: 'custom',
           message:
-            'each entry must be <submit|admin|worker|tenant:<name>>=<max>/<window>, a window such as 10s, 1m or 1h',
+            'each entry must be <submit|admin|worker|metrics|tenant:<name>>=<max>/<window>, a window such as 10s, 1m or 1h',
         });
         return z.NEVER;
       }

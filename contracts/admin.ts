@@ -56,9 +56,34 @@ export const JobQueueSchema = z.object({
   backlogAgeMs: z.number().min(0),
   /** Workers that polled the queue lately (Temporal keeps a poller for a few minutes after its last poll). */
   workers: z.array(z.object({ identity: z.string(), lastSeenAt: z.iso.datetime().nullable() })),
+  /** Set while the type is paused: its jobs stay IN_QUEUE, running ones finish, no worker gets a new one. */
+  paused: z.object({ reason: z.string(), since: z.iso.datetime().nullable() }).nullable(),
+  /**
+   * HTTP runners (unmodified RunPod workers) of this type that the API's worker gateway sees, on the replica that
+   * answers: `running` hold a job, `idle` wait for one. None without the gateway; the gateway's own Temporal worker
+   * is among `workers`.
+   */
+  runners: z.object({
+    idle: z.number().int().min(0),
+    running: z.number().int().min(0),
+    list: z.array(
+      z.object({
+        /** `RUNPOD_POD_ID` of the runner. */
+        worker: z.string(),
+        types: z.array(z.string()),
+        lastSeenAt: z.iso.datetime(),
+        /** Jobs it holds now. */
+        jobs: z.number().int().min(0),
+      }),
+    ),
+  }),
 });
 export type JobQueue = z.output<typeof JobQueueSchema>;
 
 /** `GET /v1/queues`: every job type that has jobs, workers or a backlog. */
 export const QueuesSchema = z.object({ queues: z.array(JobQueueSchema) });
 export type Queues = z.output<typeof QueuesSchema>;
+
+/** `POST /v1/queues/:type/pause` and `.../resume`. */
+export const QueueTypeParamsSchema = z.object({ type: JobTypeSchema });
+export const PauseBodySchema = z.object({ reason: z.string().max(200).optional() }).optional();

@@ -154,6 +154,8 @@ export const JobViewSchema = z.object({
       workers: z.number().int(),
       /** Jobs of this type waiting for a worker (approximate). */
       backlogCount: z.number().int(),
+      /** The job type is paused (`POST /v1/queues/:type/pause`): no worker gets a job of it until it resumes. */
+      paused: z.boolean(),
     })
     .optional(),
   /** Files the handler stored with `ctx.artifact`, listed while it runs and after it ends (`[]` when none). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AttemptFactsSchema } from '../protocol/activity.js';
-import { ArtifactSchema } from '../protocol/blobs.js';
+import { ArtifactSchema, type BlobStoreMarker } from '../protocol/blobs.js';
 import { JobErrorViewSchema, type JobPolicy } from './job.js';
 
 /** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
@@ -15,6 +15,8 @@ export interface RunJobInput {
   submissionHash?: string;
   /** The tenant the job belongs to (set as its `Tenant` search attribute); absent: the default tenant. */
   tenant?: string;
+  /** The API's blob store marker, passed to every attempt so that a worker with another store says so. */
+  blobStore?: BlobStoreMarker;
 }
 
 /**
@@ -33,5 +35,10 @@ export const JobMemoSchema = AttemptFactsSchema.partial().extend({
   artifacts: z.array(ArtifactSchema).optional(),
   /** ms the handler of the last attempt ran, as its worker measured it. */
   handlerTimeMs: z.number().min(0).optional(),
+  /**
+   * Set when the job was scheduled again after a drain: attempts that ran before the current activity, so that
+   * the pending activity's own attempt number plus this is the job's attempt.
+   */
+  attemptOffset: z.number().int().min(0).optional(),
 });
 export type JobMemo = z.output<typeof JobMemoSchema>;

@@ -14,6 +14,38 @@ export interface JobQueueState {
   /** Age of the oldest waiting task, ms. */
   backlogAgeMs: number;
   workers: { identity: string; lastSeenAt: string | null }[];
+  /** Set while the job type is paused: no worker gets a task of it (see {@link setJobQueuePaused}). */
+  paused: { reason: string; since: string | null } | null;
+}
+
+/** The reason a pause carries in Temporal; a queue rate limit of 0 set by anyone else reads as paused too. */
+const PAUSE_REASON_PREFIX = 'gpuflow pause';
+
+/**
+ * Pauses or resumes a job type: a queue rate limit of 0 on `jobs.<type>` (activity tasks), or no API rate limit.
+ * Temporal's matching service dispatches no task of a queue whose rate and burst are 0, to any poller (TS, Python,
+ * the gateway's), and keeps the limit in the task queue's user data: it survives restarts of every process,
+ * Temporal's included. Running activities are not touched, and queued tasks stay in the backlog.
+ */
+export async function setJobQueuePaused(
+  client: Client,
+  type: string,
+  paused: boolean,
+  { identity, reason }: { identity: string; reason?: string },
+): Promise<void> {
+  await client.workflowService.updateTaskQueueConfig({
+    namespace: client.options.namespace,
+    identity,
+    taskQueue: jobTaskQueue(type),
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    // Without a rate limit in the update, Temporal removes the API-set limit (the queue's default applies).
+    updateQueueRateLimit: paused
+      ? {
+          rateLimit: { requestsPerSecond: 0 },
+          reason: reason ? `${PAUSE_REASON_PREFIX}: ${reason}` : PAUSE_REASON_PREFIX,
+        }
+      : { reason: 'gpuflow resume' },
+  });
 }
 
 /**
@@ -28,8 +60,13 @@ export async function describeJobQueue(client: Client, type: string): Promise<Jo
     taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     reportStats: true,
+    reportConfig: true,
   });
   const stats = response.stats;
+  const limit = response.config?.queueRateLimit;
+  // A limit set through the API; `rateLimit: {}` is a rate of 0 (proto3 leaves zeros out).
+  const paused = limit?.rateLimit && !(Number(limit.rateLimit.requestsPerSecond ?? 0) > 0);
+  const since = optionalTsToMs(limit?.metadata?.updateTime);
   return {
     taskQueue,
     backlogCount: Number(stats?.approximateBacklogCount ?? 0),
@@ -41,6 +78,12 @@ export async function describeJobQueue(client: Client, type: string): Promise<Jo
         lastSeenAt: seenMs === undefined ? null : new Date(seenMs).toISOString(),
       };
     }),
+    paused: paused
+      ? {
+          reason: (limit?.metadata?.reason ?? '').replace(new RegExp(`^${PAUSE_REASON_PREFIX}:? ?`), ''),
+          since: since === undefined ? null : new Date(since).toISOString(),
+        }
+      : null,
   };
 }
 

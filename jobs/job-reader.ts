@@ -9,6 +9,7 @@ import type { JobView } from '../contracts/job.js';
 import { isTerminal } from '../contracts/status.js';
 import type { Artifact } from '../protocol/blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { BlobUnavailableError } from '../storage/blob-unavailable-error.js';
 import { resolvePayload } from '../storage/payloads.js';
 import { JobQueueStates } from './job-queues.js';
 import { artifactsOf, buildJobView, heartbeatOf, type JobOutcome } from './job-view.js';
@@ -151,7 +152,7 @@ export class JobReader {
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
       const queue = await this.queueStates.of(view.type);
-      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount };
+      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount, paused: queue.paused !== null };
     }
     return { view, runId: description.runId };
   }
@@ -200,6 +201,7 @@ export class JobReader {
       return { kind: 'completed', output: await resolvePayload(await run.result(), this.blobs) };
     } catch (err) {
       if (err instanceof WorkflowFailedError) return { kind: 'failed', failure: err };
+      if (err instanceof BlobUnavailableError) return { kind: 'output-unavailable', why: `the output ${err.message}` };
       throw err;
     }
   }

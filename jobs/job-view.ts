@@ -20,8 +20,13 @@ const { PendingActivityState } = proto.temporal.api.enums.v1;
 export type JobOutcome =
   | { kind: 'running' }
   | { kind: 'completed'; output: unknown }
+  /** Completed, but its large output's blob is missing or damaged in the store: `why` says so. */
+  | { kind: 'output-unavailable'; why: string }
   | { kind: 'failed'; failure: unknown }
   | { kind: 'closed' };
+
+/** Error type in the view of a completed job whose large output can no longer be read from the blob store. */
+export const OUTPUT_UNAVAILABLE = 'OutputUnavailable';
 
 /** Used when the caller passes none: reports go to the console. */
 const defaultValues = new WorkerValues();
@@ -74,7 +79,8 @@ export function buildJobView(
     const queued =
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED ||
       pending.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED;
-    const attempt = pending.attempt ?? 1;
+    // A job scheduled again after a drain goes on counting its attempts (the memo says how many ran before).
+    const attempt = (pending.attempt ?? 1) + (memo.attemptOffset ?? 0);
     const startedMs = optionalTsToMs(pending.lastStartedTime);
     return {
       ...base,
@@ -99,6 +105,11 @@ export function buildJobView(
   const ended = { ...base, executionTimeMs };
   if (outcome.kind === 'completed')
     return { ...ended, status: 'COMPLETED', output: outcome.output as JobView['output'] };
+  // The job did complete; what is lost is its stored output, which the view says instead of failing to answer.
+  if (outcome.kind === 'output-unavailable') {
+    const error = { type: OUTPUT_UNAVAILABLE, message: outcome.why, retryable: false, workerId: ended.workerId };
+    return { ...ended, status: 'COMPLETED', error };
+  }
 
   const error =
     description.status.name === 'TIMED_OUT'

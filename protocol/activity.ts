@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactSchema } from './blobs.js';
+import { ArtifactSchema, BlobStoreMarkerSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
 
 /**
  * The one activity every job worker registers, whatever its language. The workflow schedules it on the task queue
@@ -10,11 +10,31 @@ export const EXECUTE_JOB_ACTIVITY = 'executeJob';
 /** Protocol version a worker implements; bumped on any change a worker of the previous version would break on. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Where a job scheduled again after a drain goes on from (section 10): the drained attempt's checkpoint and
+ * artifacts, and how many attempts of the job ran before this scheduling. A worker reports attempt
+ * `activity attempt + attemptOffset` everywhere (`ctx.attempt`, signals, attempt facts, blob keys), and gives the
+ * first attempt of this scheduling `checkpoint` and `artifacts` as if they were the previous heartbeat's.
+ */
+export const ExecuteJobResumeSchema = z.object({
+  /** Attempts of the job that ran before this scheduling (drained ones included). */
+  attemptOffset: z.number().int().min(0),
+  /** The drained attempt's last checkpoint; absent when it never checkpointed. */
+  checkpoint: z.unknown().optional(),
+  /** The artifacts stored so far. */
+  artifacts: z.array(ArtifactSchema).max(MAX_ARTIFACTS_PER_JOB).optional(),
+});
+export type ExecuteJobResume = z.output<typeof ExecuteJobResumeSchema>;
+
 /** Argument of the `executeJob` activity. `input` is any JSON value, or a blob reference when large. */
 export const ExecuteJobInputSchema = z.object({
   jobId: z.string().min(1),
   type: z.string().min(1),
   input: z.unknown(),
+  /** Present only when the job is scheduled again after a drain. */
+  resume: ExecuteJobResumeSchema.optional(),
+  /** The API's store marker (section 7): check it before the attempt's first blob. Absent: no check. */
+  blobStore: BlobStoreMarkerSchema.optional(),
 });
 export type ExecuteJobInput = z.output<typeof ExecuteJobInputSchema>;
 

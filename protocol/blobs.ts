@@ -78,3 +78,21 @@ export function artifactViews(jobId: string, artifacts: readonly Artifact[] | un
 export function completedResultKey(jobId: string, runId: string): string {
   return `results/${jobId}/${runId}.json`;
 }
+
+/**
+ * The API's store marker: the API writes `{ token, location }` as JSON at `storeMarkerKey(token)` in its blob store
+ * and passes the same object to every job (`ExecuteJobInput.blobStore`). A worker reads that key from its own store
+ * before its first blob of an attempt; when it is not there, the two use different stores, and the worker fails the
+ * attempt `BlobStoreMismatch` rather than store a blob the API cannot find.
+ */
+export const BlobStoreMarkerSchema = z.object({
+  token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+  /** The API's store, for the message: `directory /srv/gpuflow/blobs`, `s3://bucket/prefix/`. */
+  location: z.string().min(1).max(1024),
+});
+export type BlobStoreMarker = z.output<typeof BlobStoreMarkerSchema>;
+
+/** Key of the marker blob of `token`. */
+export function storeMarkerKey(token: string): string {
+  return `store-markers/${token}.json`;
+}

@@ -11,10 +11,15 @@ export const FailureTypes = {
   validation: 'ValidationError',
   /** Worker: this worker does not serve the job's type. Non-retryable. */
   unknownJobType: 'UnknownJobType',
-  /** Worker: a drain ran out of grace before the handler stopped. Retryable. */
+  /**
+   * Worker: a drain ran out of grace before the handler stopped. Not retried by the activity's retry policy: the
+   * workflow schedules the job again itself, without counting the attempt, resumed from the details' checkpoint.
+   */
   workerShutdown: 'WorkerShutdown',
   /** Worker: the input is a blob reference that the blob store cannot give back intact. Non-retryable. */
   inputUnavailable: 'InputUnavailable',
+  /** Worker: its blob store does not hold the API's store marker: the two use different stores. Non-retryable. */
+  blobStoreMismatch: 'BlobStoreMismatch',
   /** Worker: a streaming handler yielded a chunk over `STREAM_LIMITS.maxChunkBytes`. Non-retryable. */
   streamChunkTooLarge: 'StreamChunkTooLarge',
   /**
@@ -47,10 +52,15 @@ export const TIMEOUT_FAILURE_TYPES: ReadonlySet<string> = new Set([
 
 /**
  * The first detail of a worker's ApplicationFailure or of its cancellation (optional): the artifacts the attempt
- * stored, so that a job that does not complete keeps its files listed.
+ * stored, so that a job that does not complete keeps its files listed. A `WorkerShutdown` failure also carries the
+ * attempt's number and its last checkpoint, so that the job goes on from there.
  */
 export const AttemptFailureDetailsSchema = z.object({
   artifacts: z.array(ArtifactSchema).optional(),
+  /** The job attempt that ended (`ctx.attempt`: the activity's attempt plus the resume offset). */
+  attempt: z.number().int().min(1).optional(),
+  /** The attempt's last checkpoint (the previous attempt's if it made none); absent when there is none. */
+  checkpoint: z.unknown().optional(),
 });
 export type AttemptFailureDetails = z.output<typeof AttemptFailureDetailsSchema>;
 

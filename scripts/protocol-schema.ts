@@ -13,6 +13,7 @@ import {
   ARTIFACT_NAME_PATTERN,
   ArtifactSchema,
   BlobRefSchema,
+  BlobStoreMarkerSchema,
   DEFAULT_PAYLOAD_THRESHOLD_BYTES,
   MAX_ARTIFACTS_PER_JOB,
   MAX_PAYLOAD_THRESHOLD_BYTES,
@@ -86,6 +87,10 @@ const MESSAGES: Record<string, { schema: z.ZodType; description: string }> = {
     description: "First detail of the ApplicationFailure a failed job's workflow ends with",
   },
   'blob-ref': { schema: BlobRefSchema, description: 'A large input or output stored in the blob store, by reference' },
+  'blob-store-marker': {
+    schema: BlobStoreMarkerSchema,
+    description: "The API's blob store marker, stored at store-markers/<token>.json and passed to every attempt",
+  },
   artifact: { schema: ArtifactSchema, description: 'A file a handler stored, as the worker lists it' },
 };
 

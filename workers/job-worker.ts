@@ -6,6 +6,7 @@ import { createJobActivities, type JobActivities, type ReadyJob } from '../activ
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
 import { announceJobTypes } from './job-type-announcer.js';
+import type { JobWorkerMetrics } from './job-worker-metrics.js';
 
 export interface JobWorkerOptions {
   connection: NativeConnection;
@@ -38,6 +39,8 @@ export interface JobWorkerOptions {
   payloadThresholdBytes?: number;
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
+  /** Records jobs running, capacity, attempt durations and lost leases (`--metrics-port`). */
+  metrics?: JobWorkerMetrics;
   /** Payload codecs (encryption) of every client and worker of the deployment: the same on all of them. */
   dataConverter?: DataConverter;
 }
@@ -74,11 +77,15 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     payloadThresholdBytes: options.payloadThresholdBytes,
   });
   const idle = idleWatch(options.idleExitMs, () => shutdown());
+  const { metrics } = options;
+  for (const type of ready.keys()) metrics?.serves(type, options.capacity ?? 1);
   const activities: JobActivities = {
     async executeJob(request) {
       idle.busy();
       try {
-        return await inner.executeJob(request);
+        return await (metrics
+          ? metrics.attempt(request.type, () => inner.executeJob(request))
+          : inner.executeJob(request));
       } finally {
         idle.free();
       }

@@ -6,17 +6,19 @@ import {
   CancelledFailure,
   TimeoutFailure,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { JobActivities } from '../activities/execute-job.js';
 import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
 import type { JobPolicy } from '../contracts/job.js';
 import type { JobStatus } from '../contracts/status.js';
-import { ExecuteJobResultSchema } from '../protocol/activity.js';
+import { ExecuteJobResultSchema, type ExecuteJobResume } from '../protocol/activity.js';
 import type { Artifact } from '../protocol/blobs.js';
 import {
   AttemptFailureDetailsSchema,
@@ -36,6 +38,7 @@ import {
 } from '../protocol/signals.js';
 import { jobTaskQueue } from '../protocol/task-queues.js';
 import { startWebhookDelivery } from './deliver-webhook.js';
+import { attemptsLeft, resumeAfterDrain, type DrainState } from './drained-attempt.js';
 
 /** Retry backoff between attempts; the number of attempts comes from the job's policy. */
 const RETRY_BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
@@ -71,25 +74,52 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     if (parsed.success && parsed.data.attempt === latestAttempt) setStatus('IN_QUEUE');
   });
 
-  const { executeJob } = proxyActivities<JobActivities>({
-    taskQueue: jobTaskQueue(job.type),
-    startToCloseTimeout: job.policy.executionTimeoutMs,
-    // The TTL bounds the whole life: time in the queue, every attempt and the waits between them.
-    scheduleToCloseTimeout: job.policy.ttlMs,
-    // The lease: the worker heartbeats on its own timer; silence this long means the worker is gone.
-    heartbeatTimeout: job.policy.heartbeatTimeoutMs,
-    retry: {
-      ...RETRY_BACKOFF,
-      maximumAttempts: job.policy.maxAttempts,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
-    },
-    // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    priority: { priorityKey: job.policy.priority },
-  });
+  // A drain is the operator's doing: runs started since this patch take a drained attempt back from Temporal's
+  // retry (WorkerShutdown is not retried) and schedule the job again without counting it. Older histories retried.
+  const drainAware = patched('drain-resume');
+  const drain: DrainState = { resume: undefined, drains: 0 };
+  const executeJob = (resume: ExecuteJobResume | undefined) => {
+    const ttlLeftMs = job.policy.ttlMs - (Date.now() - workflowInfo().runStartTime.getTime());
+    const { executeJob: execute } = proxyActivities<JobActivities>({
+      taskQueue: jobTaskQueue(job.type),
+      startToCloseTimeout: job.policy.executionTimeoutMs,
+      // The TTL bounds the whole life: time in the queue, every attempt and the waits between them.
+      scheduleToCloseTimeout: resume ? Math.max(1, ttlLeftMs) : job.policy.ttlMs,
+      // The lease: the worker heartbeats on its own timer; silence this long means the worker is gone.
+      heartbeatTimeout: job.policy.heartbeatTimeoutMs,
+      retry: {
+        ...RETRY_BACKOFF,
+        maximumAttempts: resume
+          ? attemptsLeft(job.policy.maxAttempts, resume.attemptOffset, drain.drains)
+          : job.policy.maxAttempts,
+        nonRetryableErrorTypes: drainAware
+          ? [...NON_RETRYABLE_FAILURE_TYPES, FailureTypes.workerShutdown]
+          : [...NON_RETRYABLE_FAILURE_TYPES],
+      },
+      // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      priority: { priorityKey: job.policy.priority },
+    });
+    const blobStore = job.blobStore ? { blobStore: job.blobStore } : {};
+    return execute({ jobId: job.jobId, type: job.type, input: job.input, ...(resume ? { resume } : {}), ...blobStore });
+  };
+  const executeUntilNotDrained = async (): Promise<unknown> => {
+    for (;;) {
+      try {
+        return await executeJob(drain.resume);
+      } catch (err) {
+        const resume = drainAware && !CancellationScope.current().consideredCancelled && resumeAfterDrain(err, drain);
+        if (!resume) throw err;
+        drain.drains += 1;
+        drain.resume = resume;
+        upsertMemo({ attemptOffset: resume.attemptOffset });
+        setStatus('IN_QUEUE');
+      }
+    }
+  };
 
   try {
-    const raw = await executeJob({ jobId: job.jobId, type: job.type, input: job.input });
+    const raw = await executeUntilNotDrained();
     const result = ExecuteJobResultSchema.safeParse(raw);
     if (!result.success) throw malformedResult();
     const { output, artifacts, attemptFacts, handlerTimeMs } = result.data;

@@ -133,6 +133,16 @@ export class Runners {
     return counts;
   }
 
+  /** The types of every runner seen lately (for `/metrics`: a type may have runners and no job yet). */
+  types(): string[] {
+    const now = Date.now();
+    const types = new Set<string>();
+    for (const entry of this.seen.values()) {
+      if (now - entry.lastSeenMs <= RUNNER_STALE_MS) for (const type of entry.types) types.add(type);
+    }
+    return [...types];
+  }
+
   /** Every runner of `type` seen lately, for `/v1/queues`. */
   list(type: string): RunnerState[] {
     const now = Date.now();

@@ -2,8 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import {
   JobListSchema,
+  JobQueueSchema,
   ListJobsQuerySchema,
+  PauseBodySchema,
   QueuesSchema,
+  QueueTypeParamsSchema,
   StatsQuerySchema,
   StatsSchema,
 } from '../../contracts/admin.js';
@@ -61,5 +64,37 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
       },
     },
     async () => admin.queues(),
+  );
+
+  app.post(
+    '/v1/queues/:type/pause',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: 'Pause a job type: its jobs stay IN_QUEUE, running jobs finish, no worker gets a new one',
+        description:
+          'Kept by Temporal (a dispatch rate of 0 on the task queue `jobs.<type>`), so it holds for every worker ' +
+          '(TypeScript, Python, gateway runners) and across restarts of every process. Idempotent. A paused ' +
+          "job's view says `queue.paused: true`. Time spent paused counts against a job's `ttlMs`.",
+        params: QueueTypeParamsSchema,
+        body: PauseBodySchema,
+        response: { 200: JobQueueSchema },
+      },
+    },
+    async (request) => admin.pause(request.params.type, request.body?.reason),
+  );
+
+  app.post(
+    '/v1/queues/:type/resume',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        summary: 'Resume a paused job type: its queued jobs are dispatched again',
+        description: 'Idempotent: resuming a type that is not paused changes nothing.',
+        params: QueueTypeParamsSchema,
+        response: { 200: JobQueueSchema },
+      },
+    },
+    async (request) => admin.resume(request.params.type),
   );
 };

@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import type { JobList, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
+import type { JobList, JobQueue, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
 import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
 import { decodeCursor, encodeCursor } from './job-cursor.js';
-import { describeJobQueue } from '../../jobs/job-queues.js';
+import { describeJobQueue, setJobQueuePaused } from '../../jobs/job-queues.js';
 import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
 import { WorkerValues } from '../../jobs/worker-values.js';
+import type { Runners } from '../gateway/runners.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
 import { jobsQuery, REPLACEABLE_STATUSES, replacingRunsQuery } from '../../jobs/visibility-status.js';
 
@@ -22,6 +23,8 @@ export interface AdminServiceOptions {
   concurrency?: number;
   /** How worker-produced values (the memo) are read and their misfits reported. */
   values?: WorkerValues;
+  /** The worker gateway's HTTP runners, listed in each queue next to Temporal's pollers. */
+  runners?: Pick<Runners, 'list' | 'runnersOf'>;
 }
 
 /** Operator views: job listings, counts and queues, from Temporal visibility and task queue descriptions. */
@@ -32,6 +35,7 @@ export class AdminService {
   private readonly temporalTimeoutMs: number;
   private readonly concurrency: number;
   private readonly values: WorkerValues;
+  private readonly runners: AdminServiceOptions['runners'];
 
   constructor(options: AdminServiceOptions) {
     this.client = options.client;
@@ -40,6 +44,7 @@ export class AdminService {
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.concurrency = options.concurrency ?? 8;
     this.values = options.values ?? new WorkerValues();
+    this.runners = options.runners;
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -108,6 +113,33 @@ export class AdminService {
     });
   }
 
+  /** The gateway's HTTP runners of a type, as `/v1/queues` lists them. */
+  private runnerRow(type: string): JobQueue['runners'] {
+    return { ...(this.runners?.runnersOf(type) ?? { idle: 0, running: 0 }), list: this.runners?.list(type) ?? [] };
+  }
+
+  /** Pauses a job type: its jobs stay IN_QUEUE, running ones finish, no worker of any kind gets a new one. */
+  pause(type: string, reason?: string): Promise<JobQueue> {
+    return this.setPaused(type, true, reason);
+  }
+
+  /** Resumes a paused job type: its backlog is dispatched again. */
+  resume(type: string): Promise<JobQueue> {
+    return this.setPaused(type, false);
+  }
+
+  /**
+   * Durably in Temporal (the task queue's config), then the queue as it is now. The type need not be known yet:
+   * pausing before the first worker starts is how an operator holds a new type back.
+   */
+  private setPaused(type: string, paused: boolean, reason?: string): Promise<JobQueue> {
+    return this.bounded(async () => {
+      await setJobQueuePaused(this.client, type, paused, { identity: 'gpuflow-api', reason });
+      const runners = this.runnerRow(type);
+      return { type, ...(await describeJobQueue(this.client, type)), runners };
+    });
+  }
+
   /**
    * Jobs of one type by status (RunPod's `/health`), and how many of them were retried or resubmitted after they
    * had failed, timed out or been cancelled (runs that replaced another). `tenant`: that tenant's jobs only.
@@ -134,7 +166,7 @@ export class AdminService {
     return Math.max(0, runs - replaced);
   }
 
-  /** The task queue of every known type that has jobs, workers or a backlog. */
+  /** The task queue of every known type that has jobs, workers (Temporal pollers or HTTP runners) or a backlog. */
   queues(): Promise<Queues> {
     return this.bounded(async () => {
       const types = await this.catalog.list();
@@ -143,9 +175,15 @@ export class AdminService {
           describeJobQueue(this.client, type),
           this.client.workflow.count(jobsQuery({ controlTaskQueue: this.controlTaskQueue, type })),
         ]);
+        const runners = this.runnerRow(type);
         return {
-          used: jobs.count > 0 || queue.workers.length > 0 || queue.backlogCount > 0,
-          queue: { type, ...queue },
+          used:
+            jobs.count > 0 ||
+            queue.workers.length > 0 ||
+            queue.backlogCount > 0 ||
+            runners.list.length > 0 ||
+            queue.paused !== null,
+          queue: { type, ...queue, runners },
         };
       });
       return { queues: rows.filter((row) => row.used).map((row) => row.queue) };

@@ -21,8 +21,11 @@ import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
 import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import { fromStoredPayload } from '../../jobs/stored-payloads.js';
+import type { BlobStoreMarker } from '../../protocol/blobs.js';
+import { storeMarkerWriter } from '../../storage/store-marker.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 import type { Admission } from './in-flight-caps.js';
+import type { SubmitOutcome } from './api-metrics.js';
 
 export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
@@ -38,6 +41,8 @@ export interface JobServiceOptions {
   temporalTimeoutMs?: number;
   /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
   jobTypes?: { noteSubmitted(type: string): void };
+  /** Counts submissions by type and outcome (`/metrics`). */
+  metrics?: { submit(outcome: SubmitOutcome): void };
   /** Absent: webhooks are not enabled, and a submission with one is a 400. */
   webhooks?: WebhookSettings;
   /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
@@ -81,8 +86,11 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
+  private readonly metrics: JobServiceOptions['metrics'];
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
+  /** Every job carries the marker of this API's store, so that a worker with another store says so. */
+  private readonly storeMarker: (() => Promise<BlobStoreMarker | undefined>) | undefined;
   private readonly payloadThresholdBytes: number;
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
@@ -101,8 +109,10 @@ export class JobService {
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
+    this.metrics = options.metrics;
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
+    this.storeMarker = options.blobs ? storeMarkerWriter(options.blobs, (message) => console.warn(message)) : undefined;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
     this.shutdown = options.shutdown;
     this.admit = options.admit;
@@ -137,7 +147,18 @@ export class JobService {
       ? await externalizePayload(job.input, this.blobs, this.payloadThresholdBytes, inputBlobKey)
       : job.input;
     const keyed = job.idempotencyKey !== undefined ? { submissionHash: submissionHashOf(job) } : {};
-    const args: RunJobInput = { jobId, type: job.type, input, policy: job.policy, ...webhook, ...keyed, tenant };
+    const marker = await this.storeMarker?.();
+    const blobStore = marker ? { blobStore: marker } : {};
+    const args: RunJobInput = {
+      jobId,
+      type: job.type,
+      input,
+      policy: job.policy,
+      ...webhook,
+      ...keyed,
+      ...blobStore,
+      tenant,
+    };
     const started = await this.bounded(async (): Promise<Started> => {
       // Look first (unless the id is new by construction): what a submission reruns is then the run that had
       // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.
@@ -151,10 +172,12 @@ export class JobService {
     this.jobTypes?.noteSubmitted(job.type);
     if ('existing' in started) {
       const { view, runId } = started.existing;
+      this.metrics?.submit({ type: job.type, deduplicated: true, cacheHit: view.status === 'COMPLETED' });
       if (!wait.waitMs || isTerminal(view.status)) return { created: false, view };
       const known = await this.reader.waitForRun(jobId, runId, wait.waitMs, wait.signal);
       return { created: false, view: (await this.bounded(() => this.reader.viewOf(jobId, { known }))).view };
     }
+    this.metrics?.submit({ type: job.type, deduplicated: false, cacheHit: false });
     if (!wait.waitMs) return { created: true, view: (await this.reader.current(jobId)).view };
     // A run started just now has not ended: wait for it at once, without a first view that can only say IN_QUEUE.
     const known = await this.reader.waitForRun(jobId, started.runId, wait.waitMs, wait.signal);

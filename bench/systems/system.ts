@@ -1,5 +1,5 @@
 import type { Cleanup, Proc } from '../procs.js';
-import type { BenchClient, ProcessRole, SystemName } from '../types.js';
+import type { BenchClient, Metric, ProcessRole, SystemName, WorkloadName } from '../types.js';
 
 /** What the harness gives a system to start on. */
 export interface SystemContext {
@@ -19,6 +19,8 @@ export interface RunningSystem {
   driverConfig: Record<string, unknown>;
   /** A worker for the 10 ms jobs with one slot, started once they are queued. */
   startTickWorker(): Promise<Proc>;
+  /** Figures the system measures itself, about the jobs since the last call; asked after each workload. */
+  figures?(): Promise<{ metric: Metric; value: number }[]>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,8 @@ export interface SystemDefinition {
   name: SystemName;
   /** Its settings as measured (durability, polling), printed with the results. */
   settings: string;
+  /** The workloads it runs. @defaultValue all */
+  workloads?: readonly WorkloadName[];
   start(context: SystemContext): Promise<RunningSystem>;
   createClient(config: Record<string, unknown>): Promise<BenchClient>;
 }

@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from gpuflow.activity import JobActivities, ReadyJob
-from gpuflow.blobs import DirectoryBlobStore, to_json_bytes
+from gpuflow.blobs import DirectoryBlobStore, input_blob_key, to_json_bytes
 from gpuflow.job import JobDefinition
 
 
@@ -106,6 +107,22 @@ async def test_large_outputs_go_by_reference_and_results_are_kept(tmp_path: Path
     assert result["output"]["$gpuflowBlob"]["key"] == "outputs/j/test-run.1.json"
     kept = store.get("results/j/test-run.json")
     assert kept is not None and kept.body == to_json_bytes(result)
+
+
+async def test_an_input_by_reference_is_read_and_a_small_output_stays_inline(tmp_path: Path) -> None:
+    store = DirectoryBlobStore(tmp_path)
+    body = to_json_bytes({"text": "y" * 3000})
+    digest = hashlib.sha256(body).hexdigest()
+    store.put(input_blob_key(digest), body, "application/json")
+    ref = {"$gpuflowBlob": {"key": input_blob_key(digest), "size": len(body), "sha256": digest}}
+    env, _ = environment()
+    result = await env.run(
+        activities(handlers.async_job, store=store, threshold=262144).execute_job,
+        {"jobId": "j", "type": "async-job", "input": ref},
+    )
+    assert result["output"] == {"echo": {"text": "y" * 3000}}
+    assert store.get("outputs/j/test-run.1.json") is None
+    assert store.get("results/j/test-run.json") is not None
 
 
 async def test_a_retry_of_a_finished_run_completes_with_the_kept_result(tmp_path: Path) -> None:

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -7,6 +9,7 @@ import type { JobView } from '../../contracts/job.js';
 import echoJob from '../../examples/jobs/echo.js';
 import mandelbrotJob from '../../examples/jobs/mandelbrot.js';
 import { defineJob } from '../../sdk/define-job.js';
+import type { DirectoryBlobStore } from '../../storage/directory-blob-store.js';
 import { JobError } from '../../sdk/job-error.js';
 import { startStack, uniqueSuffix, waitFor, withSuffix, type TestStack } from '../support/stack.js';
 
@@ -97,6 +100,27 @@ describe('large payloads and artifacts', () => {
     });
     expect(again.statusCode).toBe(200);
     expect(again.json<JobView & { deduplicated: boolean }>()).toMatchObject({ id: job.id, deduplicated: true });
+  });
+
+  it('still answers the view of a completed job whose large output blob was deleted, saying so', async () => {
+    const input = bigInput(400 * 1024, `${suffix}-lost`);
+    const submitted = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=60000',
+      payload: { type: echo.type, input, dedup: false },
+    });
+    const job = submitted.json<JobView>();
+    expect(job.status).toBe('COMPLETED');
+    const result: unknown = await stack.client.workflow.getHandle(job.id).result();
+    if (!isBlobRef(result)) throw new Error('expected the output to be stored by reference');
+    rmSync(join((stack.blobs as DirectoryBlobStore).root, 'data', result.$gpuflowBlob.key));
+
+    const response = await stack.app.inject({ method: 'GET', url: `/v1/jobs/${job.id}` });
+    expect(response.statusCode).toBe(200);
+    const lost = response.json<JobView>();
+    expect(lost).toMatchObject({ id: job.id, status: 'COMPLETED', error: { type: 'OutputUnavailable' } });
+    expect(lost.error?.message).toMatch(/not in the blob store/);
+    expect(lost.output).toBeUndefined();
   });
 
   it('keeps small inputs inline, and stores even a small one that looks like a reference', async () => {

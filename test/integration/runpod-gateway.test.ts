@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queues } from '../../contracts/admin.js';
 import type { JobView } from '../../contracts/job.js';
 import { defineJob } from '../../sdk/define-job.js';
 import { resolvePython } from '../../scripts/python-env.js';
@@ -12,8 +13,10 @@ import { z } from 'zod';
 
 const SUBMIT_KEY = 'submit-key-0123456789abcdef';
 const WORKER_KEY = 'worker-key-0123456789abcdef';
+const ADMIN_KEY = 'admin-key-0123456789abcdef';
 const HANDLERS = fileURLToPath(new URL('../gateway-handlers/', import.meta.url));
 const submitHeaders = { authorization: `Bearer ${SUBMIT_KEY}` };
+const adminHeaders = { authorization: `Bearer ${ADMIN_KEY}` };
 
 let stack: TestStack;
 let base: string;
@@ -27,6 +30,7 @@ beforeAll(async () => {
     apiKeys: [
       { key: SUBMIT_KEY, role: 'submit' },
       { key: WORKER_KEY, role: 'worker' },
+      { key: ADMIN_KEY, role: 'admin' },
     ],
     gateway: { holdMs: 5000, onTiming: (timing) => timings.push(timing) },
   });
@@ -116,6 +120,17 @@ describe('RunPod worker gateway', () => {
     const queues = await stack.app.inject({ method: 'GET', url: '/v1/queues', headers: submitHeaders });
     expect(queues.statusCode).toBe(403); // operator views need an admin key
     expect(stack.app.gateway?.runners.runnersOf(type)).toEqual({ idle: 0, running: 1 });
+    // An operator sees the HTTP runner in the type's queue, next to the gateway's Temporal poller.
+    const queueOf = async () => {
+      const res = await stack.app.inject({ method: 'GET', url: '/v1/queues', headers: adminHeaders });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<Queues>().queues.find((queue) => queue.type === type);
+    };
+    expect((await queueOf())?.runners).toMatchObject({
+      idle: 0,
+      running: 1,
+      list: [{ worker: `sync-${type}`, types: [type], jobs: 1 }],
+    });
     const done = await ended(id);
     expect(done).toMatchObject({ status: 'COMPLETED', output: { echo: { hello: 'world' }, job_id: id } });
     expect(done.workerId).toBe(`sync-${type}`);
@@ -126,6 +141,10 @@ describe('RunPod worker gateway', () => {
       async () => stack.app.gateway?.runners.runnersOf(type),
       (counts) => counts?.idle === 1 && counts.running === 0,
     );
+    const idle = await queueOf();
+    expect(idle?.runners).toMatchObject({ idle: 1, running: 0, list: [{ worker: `sync-${type}`, jobs: 0 }] });
+    expect(Date.parse(idle!.runners.list[0]!.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(idle?.workers.length).toBeGreaterThan(0); // the gateway's own poller of jobs.<type>
   }, 120_000);
 
   it('streams a generator and completes with the aggregated chunks', async () => {

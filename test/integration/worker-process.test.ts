@@ -14,6 +14,8 @@ import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/st
 describe('gpuflow worker process', () => {
   const suffix = uniqueSuffix();
   const type = `nap-${suffix}`;
+  const stepsType = `steps-${suffix}`;
+  const reportType = `report-${suffix}`;
   const project = mkdtempSync(join(tmpdir(), 'gpuflow-user-'));
   let stack: TestStack;
   let worker: GpuflowProcess | undefined;
@@ -45,6 +47,42 @@ export default defineJob({
     ctx.log('napping for', ms, 'ms');
     await sleep(ms, undefined, { signal: ctx.signal });
     return { napped: ms, model: ctx.resources.model, loads, worker: ctx.workerId };
+  },
+});
+`,
+    );
+    writeFileSync(
+      join(project, 'steps.ts'),
+      `import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineJob } from 'gpuflow/worker';
+
+export default defineJob({
+  type: '${stepsType}',
+  input: z.object({ steps: z.number().int().min(1), stepMs: z.number().int().min(0) }),
+  async handler({ steps, stepMs }, ctx) {
+    const resumedFrom = (ctx.resumeFrom as { done: number } | undefined)?.done ?? 0;
+    for (let done = resumedFrom; done < steps; done += 1) {
+      await sleep(stepMs, undefined, { signal: ctx.signal });
+      ctx.checkpoint({ done: done + 1 });
+      ctx.progress(((done + 1) / steps) * 100, 'step ' + (done + 1));
+    }
+    return { resumedFrom, attempt: ctx.attempt, worker: ctx.workerId };
+  },
+});
+`,
+    );
+    writeFileSync(
+      join(project, 'report.ts'),
+      `import { z } from 'zod';
+import { defineJob } from 'gpuflow/worker';
+
+export default defineJob({
+  type: '${reportType}',
+  input: z.object({}),
+  async handler(_input, ctx) {
+    await ctx.artifact('report.txt', 'all good');
+    return { ok: true };
   },
 });
 `,
@@ -122,5 +160,74 @@ export default defineJob({
     expect(done).toMatchObject({ attempt: 2, workerId: `next-${suffix}`, output: { napped: 4000 } });
     // Not after the 30 s lease: the drained worker said it gave the job up.
     expect(Date.now() - handedBackAt).toBeLessThan(15_000);
+  });
+
+  it('does not use up an attempt for a drain: a maxAttempts 1 job resumes from its checkpoint on the next worker', async () => {
+    const env = { TEMPORAL_ADDRESS: inject('temporalAddress') };
+    const first = runGpuflow(
+      ['worker', join(project, 'steps.ts'), '--grace', '1', '--identity', `first-${suffix}`],
+      env,
+    );
+    await first.waitForLine(new RegExp(`serving ${stepsType}`));
+    const submitted = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: stepsType, input: { steps: 40, stepMs: 250 }, dedup: false, policy: { maxAttempts: 1 } },
+    });
+    const job = submitted.json<JobView>();
+    await waitFor(
+      () => view(job.id),
+      (v) => (v.progress?.percent ?? 0) >= 10,
+      30_000,
+    );
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // Handed back, not failed: the job waits for a worker, still on its first attempt's count.
+    const between = await view(job.id);
+    expect(between).toMatchObject({ status: 'IN_QUEUE', attempt: 1 });
+
+    const second = runGpuflow(['worker', join(project, 'steps.ts'), '--identity', `second-${suffix}`], env);
+    try {
+      const done = await waitFor(
+        () => view(job.id),
+        (v) => v.status !== 'IN_QUEUE' && v.status !== 'IN_PROGRESS',
+        60_000,
+      );
+      expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2, workerId: `second-${suffix}` });
+      const output = done.output as { resumedFrom: number; attempt: number; worker: string };
+      expect(output.attempt).toBe(2);
+      expect(output.worker).toBe(`second-${suffix}`);
+      // It went on from the drained attempt's checkpoint instead of starting over.
+      expect(output.resumedFrom).toBeGreaterThanOrEqual(4);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  it('fails a job at its first blob, naming both stores, when the worker does not use the API blob store', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'gpuflow-other-store-'));
+    const lost = runGpuflow(['worker', join(project, 'report.ts'), '--identity', `elsewhere-${suffix}`], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      GPUFLOW_DATA_DIR: elsewhere,
+    });
+    try {
+      await lost.waitForLine(new RegExp(`serving ${reportType}`));
+      const submitted = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/jobs?wait=30000',
+        payload: { type: reportType, input: {}, dedup: false },
+      });
+      const job = submitted.json<JobView>();
+      expect(job).toMatchObject({ status: 'FAILED', error: { type: 'BlobStoreMismatch', retryable: false } });
+      expect(job.error?.message).toContain(join(elsewhere, 'blobs'));
+      expect(job.error?.message).toContain(stack.blobs.location);
+      expect(job.artifacts).toEqual([]);
+      await lost.waitForLine(/is not the API's/);
+    } finally {
+      lost.child.kill('SIGTERM');
+      await lost.exited;
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

@@ -37,7 +37,7 @@ describe('auth allow-list', () => {
       },
     });
     // Faces that come later, mounted after the plugin loaded, at the root and inside an encapsulated plugin.
-    app.get('/metrics', async () => 'up 1');
+    app.get('/v1/later', async () => 'up 1');
     app.post('/later/:endpoint/run', { config: { roles: ['submit', 'admin'] } }, async () => ({ id: 'x' }));
     await app.register(async (child) => {
       // Not `:id`: a route with a job id there is tenant-checked against Temporal (api/plugins/tenant-scope.ts).
@@ -57,6 +57,7 @@ describe('auth allow-list', () => {
         '/v1/jobs',
         '/v1/jobs/:id',
         '/metrics',
+        '/v1/later',
         '/runpod/v2/:endpoint/run',
         '/later/:endpoint/run',
         '/api/runs/:run',
@@ -94,11 +95,11 @@ describe('auth allow-list', () => {
 
   it('takes the key as "Bearer <key>" or bare, as RunPod clients send it', async () => {
     for (const authorization of [`Bearer ${SUBMIT_KEY}`, `bearer  ${SUBMIT_KEY}`, SUBMIT_KEY]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(200);
     }
     for (const authorization of [`Basic ${SUBMIT_KEY}`, `Bearer ${SUBMIT_KEY} extra`, `${SUBMIT_KEY}x`]) {
-      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      const res = await app.inject({ method: 'GET', url: '/v1/later', headers: { authorization } });
       expect(res.statusCode, authorization).toBe(401);
     }
   });

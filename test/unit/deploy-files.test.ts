@@ -50,6 +50,8 @@ describe('docker-compose.yml and Dockerfile', () => {
       expect(existsSync(join(PROJECT_ROOT, module))).toBe(true);
       expect(dockerfile).toContain(`COPY ${module.split('/')[0]} `);
     }
+    // The same metrics ports as deploy/worker.yaml.
+    expect(args).toEqual(expect.arrayContaining(['--metrics-port', '9464', '--sdk-metrics-port', '9465']));
     const devices = compose.services.worker!.deploy?.resources?.reservations?.devices ?? [];
     expect(devices).toContainEqual(expect.objectContaining({ driver: 'nvidia', capabilities: ['gpu'] }));
   });

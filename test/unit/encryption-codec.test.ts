@@ -1,4 +1,5 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,21 @@ describe('EncryptionCodec', () => {
     expect(decoded.map((payload) => defaultPayloadConverter.fromPayload(payload))).toEqual(['old', 'never encrypted']);
     const [fresh] = await rotated.encode([plainPayload]);
     expect(text(fresh!.metadata!['encryption-key-id'])).toBe('k2');
+  });
+
+  it('decrypts a payload the Python SDK codec made (python/tests/fixtures; pytest reads the TS-made one)', async () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('../../python/tests/fixtures/python-encrypted-payload.json', import.meta.url), 'utf8'),
+    ) as { keys: string; value: unknown; payload: { metadata: Record<string, string>; data: string } };
+    const ring = encryptionKeysOf(loadEnv({ GPUFLOW_ENCRYPTION_KEYS: fixture.keys }))!;
+    const bytes = (b64: string) => Buffer.from(b64, 'base64');
+    const payload = {
+      metadata: Object.fromEntries(Object.entries(fixture.payload.metadata).map(([name, b64]) => [name, bytes(b64)])),
+      data: bytes(fixture.payload.data),
+    };
+    const [decoded] = await new EncryptionCodec(ring).decode([payload]);
+    expect(text(decoded!.metadata!.encoding)).toBe('json/plain');
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual(fixture.value);
   });
 
   it('refuses a payload of a key it lacks, and one that was tampered with', async () => {

@@ -20,7 +20,7 @@ const base: JobView = {
 
 describe('the RunPod view of a job', () => {
   it('shows a queued job as id and status only', () => {
-    expect(runpodViewOf({ ...base, queue: { workers: 0, backlogCount: 1 } })).toEqual({
+    expect(runpodViewOf({ ...base, queue: { workers: 0, backlogCount: 1, paused: false } })).toEqual({
       id: 'echo-1',
       status: 'IN_QUEUE',
     });

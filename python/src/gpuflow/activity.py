@@ -19,10 +19,12 @@ from temporalio.exceptions import ApplicationError
 from .blobs import (
     BlobStore,
     BlobUnavailableError,
+    CheckedStore,
     completed_result_key,
     externalize_payload,
     output_blob_key,
     resolve_payload,
+    store_mismatch,
     to_json_bytes,
 )
 from .context import AttemptState, Context
@@ -35,8 +37,10 @@ from .protocol import (
     FailureTypes,
     Signals,
     describe_validation_error,
+    is_blob_ref,
     is_execute_job_result,
     is_heartbeat_details,
+    resume_of,
 )
 from .runner import Cancellation, run_handler
 
@@ -77,6 +81,8 @@ class JobActivities:
         self.print_line = print_line
         self.on_start = on_start
         self.on_end = on_end
+        # One read of each API store marker per process: the answer does not change while the worker runs.
+        self.marker_checks: dict[str, str | None] = {}
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -93,9 +99,8 @@ class JobActivities:
                 type=FailureTypes.unknown_job_type,
                 non_retryable=True,
             )
-        info = activity.info()
         job_id = str(request.get("jobId"))
-        label = f"{job_id}#{info.attempt}"
+        label = f"{job_id}#{job_attempt(request)}"
         self.on_start(job_type)
         self.print_line(f"worker {self.worker_id}: {label} ({job_type}) started")
         started = time.perf_counter()
@@ -117,24 +122,34 @@ class JobActivities:
     async def _attempt(self, ready: ReadyJob, request: dict[str, Any], job_id: str) -> dict[str, Any]:
         info = activity.info()
         run_id = info.workflow_run_id or None
+        # A job scheduled again after a drain goes on counting its attempts, from the drained one's checkpoint.
+        resume = resume_of(request)
+        attempt = job_attempt(request)
         store = self.store
+        results_store = store
+        marker = request.get("blobStore")
+        if store is not None and isinstance(marker, dict) and isinstance(marker.get("token"), str):
+            store = CheckedStore(store, lambda: self._check_marker(results_store, marker))
         results_key = completed_result_key(job_id, run_id) if store is not None and run_id else None
         # Only a retry can follow a handler that finished: the first attempt of a run skips the read.
-        if store is not None and results_key is not None and info.attempt > 1:
-            finished = await asyncio.to_thread(_find_result, store, results_key)
+        if results_store is not None and results_key is not None and attempt > 1:
+            finished = await asyncio.to_thread(_find_result, results_store, results_key)
             if finished is not None:
-                self.print_line(f"[{job_id}#{info.attempt}] an earlier attempt of this run finished: its result stands")
+                self.print_line(f"[{job_id}#{attempt}] an earlier attempt of this run finished: its result stands")
                 return finished
 
         # Details of an earlier attempt (perhaps from a worker in another language): only a valid shape is carried.
-        previous = info.heartbeat_details[0] if info.heartbeat_details else None
+        if info.attempt == 1 and resume is not None:
+            previous: Any = {"progress": None, "log": [], **{k: v for k, v in resume.items() if k != "attemptOffset"}}
+        else:
+            previous = info.heartbeat_details[0] if info.heartbeat_details else None
         loop = asyncio.get_running_loop()
         activity_context = contextvars.copy_context()
         queued = threading.Lock()
         beat_queued = [False]
         state = AttemptState(
             previous=previous if is_heartbeat_details(previous) else None,
-            print_line=lambda line: self.print_line(f"[{job_id}#{info.attempt}] {line}"),
+            print_line=lambda line: self.print_line(f"[{job_id}#{attempt}] {line}"),
         )
 
         def beat() -> None:
@@ -164,7 +179,7 @@ class JobActivities:
         beat()
         timer = asyncio.create_task(renew())
         facts = {
-            "attempt": info.attempt,
+            "attempt": attempt,
             "workerId": self.worker_id,
             "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
             "startedAt": iso_utc(datetime.now(UTC)),
@@ -175,7 +190,11 @@ class JobActivities:
         handler_started = time.perf_counter()
         try:
             try:
-                value = await asyncio.to_thread(resolve_payload, request.get("input"), store)
+                value = request.get("input")
+                # Only a reference reads the store; an inline input needs no thread hop (each costs ms on a busy
+                # machine, per job).
+                if is_blob_ref(value):
+                    value = await asyncio.to_thread(resolve_payload, value, store)
             except BlobUnavailableError as err:
                 raise ProtocolFailure(str(err), FailureTypes.input_unavailable) from err
             model = ready.definition.input_model
@@ -186,7 +205,7 @@ class JobActivities:
                     raise ProtocolFailure(describe_validation_error(err), FailureTypes.validation) from err
             ctx = Context(
                 job_id=job_id,
-                attempt=info.attempt,
+                attempt=attempt,
                 worker_id=self.worker_id,
                 resources=ready.resources,
                 state=state,
@@ -196,7 +215,7 @@ class JobActivities:
             )
 
             async def send(chunks: list[Any]) -> None:
-                await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": info.attempt, "chunks": chunks})
+                await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": attempt, "chunks": chunks})
 
             output = await run_handler(
                 ready.definition,
@@ -204,27 +223,30 @@ class JobActivities:
                 ctx,
                 cancellation=cancellation,
                 send=send,
-                attempt=info.attempt,
+                attempt=attempt,
                 on_capped=ctx.log,
             )
             handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
             await signalled
             if store is not None:
-                key = output_blob_key(job_id, run_id or "standalone", info.attempt)
-                output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
+                key = output_blob_key(job_id, run_id or "standalone", attempt)
+                # Measured here on the loop (run_handler has already serialized it once); only storing it goes to
+                # a thread.
+                if _needs_storing(output, self.threshold):
+                    output = await asyncio.to_thread(externalize_payload, output, store, self.threshold, key)
             finished = {
                 "output": output,
                 "artifacts": state.artifact_list(),
                 "attemptFacts": facts,
                 "handlerTimeMs": handler_time_ms,
             }
-            if store is not None and results_key is not None:
+            if results_store is not None and results_key is not None:
                 # Kept before it is reported: if the report is lost, the next attempt completes with it. A store
                 # that fails here only loses that protection, never the result.
                 try:
-                    await asyncio.to_thread(store.put, results_key, to_json_bytes(finished), "application/json")
+                    await asyncio.to_thread(results_store.put, results_key, to_json_bytes(finished), "application/json")
                 except Exception as err:
-                    self.print_line(f"[{job_id}#{info.attempt}] could not keep the result for a lost completion: {err}")
+                    self.print_line(f"[{job_id}#{attempt}] could not keep the result for a lost completion: {err}")
             return finished
         except BaseException as err:
             await asyncio.shield(signalled)
@@ -233,9 +255,15 @@ class JobActivities:
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
                 why = activity.cancellation_details()
                 if why is not None and why.worker_shutdown:
+                    # The attempt's number and checkpoint let the workflow schedule the job again from there,
+                    # without counting the attempt (protocol section 10).
+                    drained: dict[str, Any] = {**details, "attempt": attempt}
+                    if state.has_checkpoint:
+                        drained["checkpoint"] = state.checkpoint
                     raise ApplicationError(
-                        "the worker shut down before the job finished; it runs again on another worker",
-                        details,
+                        "the worker shut down (a drain) before the job finished; the job runs again without using"
+                        " an attempt",
+                        drained,
                         type=FailureTypes.worker_shutdown,
                     ) from None
                 # The SDK reports a cancel it was asked for as cancelled (it attaches no details: the artifacts
@@ -247,10 +275,22 @@ class JobActivities:
                 raise
             failure = to_application_error(err, details)
             if not failure.non_retryable:
-                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": info.attempt})
+                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": attempt})
             raise failure from err
         finally:
             timer.cancel()
+
+    def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
+        """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""
+        token = str(marker["token"])
+        if token not in self.marker_checks:
+            problem = store_mismatch(store, marker) if store is not None else None
+            self.marker_checks[token] = problem
+            if problem:
+                self.print_line(f"worker {self.worker_id}: {problem}")
+        problem = self.marker_checks[token]
+        if problem:
+            raise ProtocolFailure(problem, FailureTypes.blob_store_mismatch)
 
     async def _signal(self, job_id: str, run_id: str | None, name: str, arg: Any) -> None:
         """Bounded and best effort: a lost signal only makes the job's view poorer, it never fails the job."""
@@ -267,6 +307,12 @@ class JobActivities:
             activity.logger.warning(f"could not signal {name}: {err}")
 
 
+def job_attempt(request: Mapping[str, Any]) -> int:
+    """The job's attempt: the activity's own, plus the attempts that ran before a drain scheduled it again."""
+    resume = resume_of(request)
+    return activity.info().attempt + (resume["attemptOffset"] if resume is not None else 0)
+
+
 def to_application_error(err: Exception, details: dict[str, Any]) -> ApplicationError:
     if isinstance(err, ApplicationError):
         if err.details:
@@ -277,6 +323,13 @@ def to_application_error(err: Exception, details: dict[str, Any]) -> Application
     if isinstance(err, JobError):
         return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
     return ApplicationError(str(err) or type(err).__name__, details, type=type(err).__name__ or "Error")
+
+
+def _needs_storing(output: Any, threshold_bytes: int) -> bool:
+    """Whether :func:`externalize_payload` would store ``output`` rather than return it as it is."""
+    if isinstance(output, dict) and "$gpuflowBlob" in output:
+        return True
+    return len(to_json_bytes(output)) > threshold_bytes
 
 
 def _find_result(store: BlobStore, key: str) -> dict[str, Any] | None:

@@ -256,3 +256,47 @@ def completed_result_key(job_id: str, run_id: str) -> str:
     """The result of a run's attempt whose handler finished, kept before it is reported: a later attempt of the same
     run completes with it instead of running the handler again (the first completion may have been lost)."""
     return f"results/{job_id}/{run_id}.json"
+
+
+def store_marker_key(token: str) -> str:
+    """Key of the API's store marker of ``token`` (protocol section 7)."""
+    return f"store-markers/{token}.json"
+
+
+def store_mismatch(store: BlobStore, marker: Mapping[str, Any]) -> str | None:
+    """``None`` when ``store`` holds the API's marker, else a message naming both stores (an unreadable store counts
+    as another store)."""
+    token = str(marker.get("token"))
+    try:
+        blob = store.get(check_blob_key(store_marker_key(token)))
+        found = json.loads(blob.body.decode("utf-8")) if blob is not None else None
+    except Exception:
+        found = None
+    if isinstance(found, dict) and found.get("token") == token:
+        return None
+    return (
+        f"this worker's blob store ({store.location}) is not the API's ({marker.get('location')}): artifacts and"
+        " large outputs stored here could not be served. Start the worker with the API's store (the same"
+        " GPUFLOW_DATA_DIR, or the same GPUFLOW_S3_* settings)"
+    )
+
+
+class CheckedStore:
+    """``store``, with ``check`` called before each call: no blob is read or written before the stores agree."""
+
+    def __init__(self, store: BlobStore, check: Callable[[], None]) -> None:
+        self.store = store
+        self.check = check
+        self.location = store.location
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.check()
+        self.store.put(key, body, content_type)
+
+    def get(self, key: str) -> Blob | None:
+        self.check()
+        return self.store.get(key)
+
+    def size(self, key: str) -> int | None:
+        self.check()
+        return self.store.size(key)

@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfigProfile
 
 from .blobs import BlobStore, create_blob_store
+from .encryption import EncryptionKey, encryption_data_converter, parse_encryption_keys
 from .protocol import CONTROL_TASK_QUEUE, DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES
 
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
@@ -30,6 +32,13 @@ class WorkerEnv:
     store: BlobStore
     payload_threshold_bytes: int
     control_task_queue: str
+    #: The ring of ``GPUFLOW_ENCRYPTION_KEY(S)``, first key encrypting; None: payloads are stored as they are.
+    encryption_keys: list[EncryptionKey] | None = None
+
+    @property
+    def data_converter(self) -> DataConverter:
+        """Temporal's default converter, with the encrypting codec when a key ring is set (as every TS process)."""
+        return encryption_data_converter(self.encryption_keys)
 
 
 def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
@@ -62,13 +71,8 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
         problems.append(f"GPUFLOW_S3_BUCKET: required with {', '.join(s3_given)}")
     if ("GPUFLOW_S3_ACCESS_KEY_ID" in env) != ("GPUFLOW_S3_SECRET_ACCESS_KEY" in env):
         problems.append("GPUFLOW_S3_ACCESS_KEY_ID and GPUFLOW_S3_SECRET_ACCESS_KEY go together (or neither)")
-    # The TS side's payload encryption codec (storage/encryption-codec.ts) is not in the Python SDK yet: a worker
-    # that cannot read the payloads must not start and fail every job it takes.
-    problems.extend(
-        f"{name}: payload encryption is not supported by the Python worker yet; run TS workers for these jobs"
-        for name in ("GPUFLOW_ENCRYPTION_KEY", "GPUFLOW_ENCRYPTION_KEYS")
-        if name in env
-    )
+    encryption_keys, encryption_problems = parse_encryption_keys(env)
+    problems.extend(encryption_problems)
     try:
         profile = ClientConfigProfile.load(override_env_vars=env)
         connect: dict[str, Any] = dict(profile.to_client_connect_config())
@@ -85,4 +89,5 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
         store=create_blob_store(env),
         payload_threshold_bytes=threshold,
         control_task_queue=env.get("GPUFLOW_CONTROL_TASK_QUEUE", CONTROL_TASK_QUEUE),
+        encryption_keys=encryption_keys,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -27,6 +28,7 @@ class FailureTypes:
     unknown_job_type = "UnknownJobType"
     worker_shutdown = "WorkerShutdown"
     input_unavailable = "InputUnavailable"
+    blob_store_mismatch = "BlobStoreMismatch"
     stream_chunk_too_large = "StreamChunkTooLarge"
 
 
@@ -95,6 +97,19 @@ def is_artifact(value: Any) -> bool:
         and value["size"] >= 0
         and isinstance(value.get("contentType"), str)
     )
+
+
+def resume_of(request: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``resume`` of an ``executeJob`` argument (schema/execute-job-input.json) when it fits, else ``None``:
+    present when the job was scheduled again after a drain (protocol section 10)."""
+    resume = request.get("resume")
+    if not isinstance(resume, dict):
+        return None
+    offset = resume.get("attemptOffset")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return None
+    previous = {"progress": None, "log": [], **{k: v for k, v in resume.items() if k in ("checkpoint", "artifacts")}}
+    return resume if is_heartbeat_details(previous) else None
 
 
 def is_heartbeat_details(value: Any) -> bool:

@@ -76,7 +76,7 @@ async def run_worker(
     ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
     identity = identity or default_identity()
     ready = await prepare(definitions)
-    client = await Client.connect(**env.connect)
+    client = await Client.connect(**env.connect, data_converter=env.data_converter)
     stop = asyncio.Event()
     running = [0]
     idle_timer: list[asyncio.TimerHandle | None] = [None]

@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { PY_PYTHON, resolvePython } from '../../../scripts/python-env.js';
 import { PROJECT_ROOT, isExecutable } from '../../../scripts/temporal-cli.js';
 import { runProcess } from '../../support/processes.js';
-import { startedWorker, type WorkerImpl } from '../worker-impl.js';
+import { CONFORMANCE_TYPES, startedWorker, type WorkerImpl } from '../worker-impl.js';
 
 const HANDLERS = join(import.meta.dirname, '..', 'handlers');
 
 /** `python -m gpuflow worker <files>` (the `gpuflow-worker` console script) from `.tools/py-venv`. */
 export const pythonWorker: WorkerImpl = {
   name: 'python',
+  types: CONFORMANCE_TYPES,
   async start({ types, capacity, identity, env, graceSeconds = 30 }) {
     // .ci/run brings the venv up to date (npm run python:install) before the tests; here an existing venv is used as
     // it is, with this checkout's package on PYTHONPATH, so that a test run never reinstalls a venv others share.
