@@ -25,19 +25,16 @@ describe('operator routes without Temporal', () => {
   });
 
   // Listings and counts are open to submit keys (scoped to their tenant: test/integration/tenants.test.ts).
-  it.each(['/v1/queues'])(
-    'answers 403 on %s to a submit key, before Temporal',
-    async (url) => {
-      const res = await keyed.inject({ method: 'GET', url, headers: { authorization: `Bearer ${SUBMIT_KEY}` } });
-      expect(res.statusCode).toBe(403);
-      expect(res.json()).toEqual({
-        statusCode: 403,
-        code: 'GPUFLOW_ERR_FORBIDDEN',
-        error: 'Forbidden',
-        message: 'this route needs an API key with the admin role',
-      });
-    },
-  );
+  it.each(['/v1/queues'])('answers 403 on %s to a submit key, before Temporal', async (url) => {
+    const res = await keyed.inject({ method: 'GET', url, headers: { authorization: `Bearer ${SUBMIT_KEY}` } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({
+      statusCode: 403,
+      code: 'GPUFLOW_ERR_FORBIDDEN',
+      error: 'Forbidden',
+      message: 'this route needs an API key with the admin role',
+    });
+  });
 
   it('lets everything through with no keys configured: a bad parameter is a 400, an outage a 503', async () => {
     const bad = await open.inject({ method: 'GET', url: '/v1/jobs?limit=500' });
