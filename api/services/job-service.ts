@@ -74,6 +74,9 @@ interface EndedRun {
 
 type Started = { runId: string } | { existing: RunView };
 
+/** Longest a cancel of a queued job waits for the job to end before it answers, ms. */
+const QUEUED_CANCEL_SETTLE_MS = 2000;
+
 /** Statuses a job can be retried from: those a newer run may replace (a COMPLETED job is the cache). */
 const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
 
@@ -253,14 +256,19 @@ export class JobService {
   cancel(jobId: string): Promise<JobView> {
     return this.bounded(async () => {
       const handle = this.client.workflow.getHandle(jobId);
-      const description = await this.reader.describe(handle, jobId);
-      if (description.status.name === 'RUNNING') {
-        try {
-          await handle.cancel();
-        } catch (err) {
-          // It ended between the describe and the cancel: nothing left to cancel.
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
+      const before = await this.reader.viewOf(jobId);
+      if (isTerminal(before.view.status)) return before.view;
+      try {
+        await handle.cancel();
+      } catch (err) {
+        // It ended between the look and the cancel: nothing left to cancel.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      // A queued job's cancel needs no worker: the workflow ends within a few of its own tasks. Waiting for that
+      // answers CANCELLED instead of a moment in between (the attempt cancelled, the workflow not yet closed).
+      if (before.view.status === 'IN_QUEUE') {
+        const known = await this.reader.waitForRun(jobId, before.runId, QUEUED_CANCEL_SETTLE_MS);
+        return (await this.reader.viewOf(jobId, known ? { known } : {})).view;
       }
       return (await this.reader.viewOf(jobId)).view;
     });
