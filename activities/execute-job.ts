@@ -18,8 +18,8 @@ import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
-import { checkedStore, storeMismatch } from '../storage/store-marker.js';
-import { BlobStoreMarkerSchema, type BlobStoreMarker } from '../protocol/blobs.js';
+import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
+import { createStoreCheck } from './store-check.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -44,23 +44,7 @@ const SIGNAL_TIMEOUT_MS = 5000;
 
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  // One read of each API marker per process: the answer does not change while the worker runs.
-  const markerChecks = new Map<string, Promise<string | undefined>>();
-  const storeOf = (marker: BlobStoreMarker | undefined): BlobStore | undefined => {
-    const store = deps.blobs;
-    if (!store || !marker) return store;
-    return checkedStore(store, async () => {
-      let check = markerChecks.get(marker.token);
-      if (!check) {
-        check = storeMismatch(store, marker);
-        markerChecks.set(marker.token, check);
-        const problem = await check;
-        if (problem) print(`worker ${deps.workerId}: ${problem}`);
-      }
-      const problem = await check;
-      if (problem) throw ApplicationFailure.nonRetryable(problem, FailureTypes.blobStoreMismatch);
-    });
-  };
+  const storeOf = createStoreCheck({ store: deps.blobs, workerId: deps.workerId, print });
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
