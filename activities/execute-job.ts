@@ -20,6 +20,7 @@ import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
 import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
+import { attemptLog } from './attempt-log.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -38,6 +39,8 @@ export interface JobActivityDeps {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 */
   payloadThresholdBytes?: number;
+  /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue MAX_JOB_LOG_BYTES (1 MiB) */
+  maxJobLogBytes?: number;
 }
 
 const SIGNAL_TIMEOUT_MS = 5000;
@@ -99,8 +102,9 @@ export function createJobActivities(deps: JobActivityDeps) {
       const artifacts = [...(previous?.artifacts ?? [])];
       if (artifacts.length > 0) details.artifacts = artifacts;
       const marker = BlobStoreMarkerSchema.safeParse(request.blobStore);
+      const store = storeOf(marker.success ? marker.data : undefined);
       const blobs = jobBlobs({
-        store: storeOf(marker.success ? marker.data : undefined),
+        store,
         thresholdBytes: deps.payloadThresholdBytes,
         jobId: request.jobId,
         runId: runId ?? 'standalone',
@@ -116,6 +120,16 @@ export function createJobActivities(deps: JobActivityDeps) {
       // call keeps its lease, and cancellation (which reaches an activity only through a heartbeat's response)
       // still gets through.
       const timer = setInterval(beat, periodMs);
+      const log = attemptLog({
+        store,
+        jobId: request.jobId,
+        attempt,
+        maxBytes: deps.maxJobLogBytes,
+        intervalMs: periodMs,
+        warn: (message) => {
+          activity.log.warn(message);
+        },
+      });
       beat();
       // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
       // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
@@ -161,6 +175,7 @@ export function createJobActivities(deps: JobActivityDeps) {
             const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
             const kept = line.slice(0, MAX_LOG_LINE_CHARS);
             details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
+            log.line(kept);
             print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
@@ -198,12 +213,16 @@ export function createJobActivities(deps: JobActivityDeps) {
         const failure =
           endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
           toApplicationFailure(err, failureDetails);
+        if (activity.cancellationSignal.aborted) log.line(`attempt ended: ${failure.message}`);
+        else log.failed(err);
         if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
           await signalJob(activity, attemptFailedSignal, { attempt });
         }
         throw failure;
       } finally {
         clearInterval(timer);
+        // Written before the end is reported: a job seen final has its whole log.
+        await log.close();
       }
     },
   };

@@ -81,6 +81,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       shutdownGraceMs: options.grace * 1000,
       blobs: createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+      maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES,
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
       metrics,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),

@@ -37,6 +37,8 @@ export interface JobWorkerOptions {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue 1048576 (1 MiB) */
+  maxJobLogBytes?: number;
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
   /** Records jobs running, capacity, attempt durations and lost leases (`--metrics-port`). */
@@ -75,6 +77,7 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     print: options.print,
     blobs: options.blobs,
     payloadThresholdBytes: options.payloadThresholdBytes,
+    maxJobLogBytes: options.maxJobLogBytes,
   });
   const idle = idleWatch(options.idleExitMs, () => shutdown());
   const { metrics } = options;

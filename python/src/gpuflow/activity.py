@@ -30,6 +30,7 @@ from .blobs import (
 from .context import AttemptState, Context
 from .errors import JobError, ProtocolFailure
 from .job import JobDefinition
+from .job_log import MAX_JOB_LOG_BYTES, AttemptLog
 from .protocol import (
     ACTIVITY,
     DEFAULT_PAYLOAD_THRESHOLD_BYTES,
@@ -70,6 +71,7 @@ class JobActivities:
         payload_threshold_bytes: int = DEFAULT_PAYLOAD_THRESHOLD_BYTES,
         heartbeat_interval_s: float = 1.0,
         print_line: Callable[[str], None] = print,
+        max_job_log_bytes: int = MAX_JOB_LOG_BYTES,
         on_start: Callable[[str], None] = lambda job_type: None,
         on_end: Callable[[str], None] = lambda job_type: None,
     ) -> None:
@@ -79,6 +81,7 @@ class JobActivities:
         self.threshold = payload_threshold_bytes
         self.heartbeat_interval_s = heartbeat_interval_s
         self.print_line = print_line
+        self.max_job_log_bytes = max_job_log_bytes
         self.on_start = on_start
         self.on_end = on_end
         # One read of each API store marker per process: the answer does not change while the worker runs.
@@ -147,10 +150,19 @@ class JobActivities:
         activity_context = contextvars.copy_context()
         queued = threading.Lock()
         beat_queued = [False]
-        state = AttemptState(
-            previous=previous if is_heartbeat_details(previous) else None,
-            print_line=lambda line: self.print_line(f"[{job_id}#{attempt}] {line}"),
+        log = AttemptLog(
+            store,
+            job_id,
+            attempt,
+            max_bytes=self.max_job_log_bytes,
+            warn=lambda message: activity.logger.warning(message),
         )
+
+        def print_line(line: str) -> None:
+            log.line(line)
+            self.print_line(f"[{job_id}#{attempt}] {line}")
+
+        state = AttemptState(previous=previous if is_heartbeat_details(previous) else None, print_line=print_line)
 
         def beat() -> None:
             with queued:
@@ -178,6 +190,7 @@ class JobActivities:
 
         beat()
         timer = asyncio.create_task(renew())
+        log.start(period)
         facts = {
             "attempt": attempt,
             "workerId": self.worker_id,
@@ -254,6 +267,10 @@ class JobActivities:
             details: dict[str, Any] = {"artifacts": artifacts} if artifacts else {}
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
                 why = activity.cancellation_details()
+                log.line(
+                    "attempt ended: "
+                    + ("the worker shut down (a drain)" if why and why.worker_shutdown else "cancelled")
+                )
                 if why is not None and why.worker_shutdown:
                     # The attempt's number and checkpoint let the workflow schedule the job again from there,
                     # without counting the attempt (protocol section 10).
@@ -274,11 +291,14 @@ class JobActivities:
             if not isinstance(err, Exception):
                 raise
             failure = to_application_error(err, details)
+            log.failed(err)
             if not failure.non_retryable:
                 await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": attempt})
             raise failure from err
         finally:
             timer.cancel()
+            # Written before the end is reported: a job seen final has its whole log.
+            await log.close()
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""

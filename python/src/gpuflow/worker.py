@@ -111,6 +111,7 @@ async def run_worker(
         worker_id=identity,
         store=env.store,
         payload_threshold_bytes=env.payload_threshold_bytes,
+        max_job_log_bytes=env.max_job_log_bytes,
         heartbeat_interval_s=heartbeat_interval_s,
         print_line=print_line,
         on_start=on_start,
