@@ -1,6 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
 import { encryptionKeysOf, type Env } from '../config/env.js';
-import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
@@ -8,6 +6,7 @@ import { JobWorkerMetrics, serveMetrics } from '../workers/job-worker-metrics.js
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
 import { ensureSearchAttributes } from '../workers/search-attributes.js';
+import { connectWithBackoff } from './connect-temporal.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -17,7 +16,7 @@ import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 export async function runOrchestrator(env: Env): Promise<void> {
   installWorkerRuntime(env);
   const workflowBundle = await bundleWorkflows();
-  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
+  const connection = await connectWithBackoff(env, { who: 'orchestrator' });
   try {
     try {
       const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
@@ -71,7 +70,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
   const jobs = await loadJobModules(options.modules);
   const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
   const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
-  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
+  const connection = await connectWithBackoff(env, { who: 'worker' });
   try {
     const worker = await createJobWorker({
       connection,

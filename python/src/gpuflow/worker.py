@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from .activity import JobActivities, ReadyJob
 from .config import WorkerEnv
+from .connect import connect_with_backoff
 from .job import JobDefinition
 from .protocol import ANNOUNCE_TIMEOUT_S, JOB_TYPE_CATALOG_WORKFLOW, Signals, job_task_queue, job_type_catalog_id
 
@@ -76,7 +77,9 @@ async def run_worker(
     ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
     identity = identity or default_identity()
     ready = await prepare(definitions)
-    client = await Client.connect(**env.connect, data_converter=env.data_converter)
+    client = await connect_with_backoff(
+        env.connect, who="worker", print_line=print_line, data_converter=env.data_converter
+    )
     stop = asyncio.Event()
     running = [0]
     idle_timer: list[asyncio.TimerHandle | None] = [None]
