@@ -21,6 +21,7 @@ import { jobBlobs } from './job-blobs.js';
 import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
 import { attemptLog } from './attempt-log.js';
+import { attemptGuard } from './stray-errors.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -146,12 +147,14 @@ export function createJobActivities(deps: JobActivityDeps) {
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
         }
+        // A stray error of the handler's (an 'error' event nobody listens to) fails this attempt, not the worker.
+        const guard = attemptGuard(`${request.jobId}#${attempt}`, activity.cancellationSignal);
         const ctx: JobContext = {
           jobId: request.jobId,
           attempt,
           workerId: deps.workerId,
           resources: ready.resources,
-          signal: activity.cancellationSignal,
+          signal: guard.signal,
           resumeFrom: details.checkpoint,
           artifact: (name, data, contentType) => blobs.artifact(name, data, contentType),
           checkpoint(value) {
@@ -179,16 +182,18 @@ export function createJobActivities(deps: JobActivityDeps) {
             print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
-        const result = ready.definition.handler(parsed.data, ctx);
-        const output = isChunkStream(result)
-          ? await drainStream(result, {
-              send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
-              signal: activity.cancellationSignal,
-              aggregate: ready.definition.aggregateStream ?? false,
-              attempt,
-              onCapped: (why) => ctx.log(why),
-            })
-          : await result;
+        const output = await guard.run(async () => {
+          const result = ready.definition.handler(parsed.data, ctx);
+          return isChunkStream(result)
+            ? await drainStream(result, {
+                send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
+                signal: activity.cancellationSignal,
+                aggregate: ready.definition.aggregateStream ?? false,
+                attempt,
+                onCapped: (why) => ctx.log(why),
+              })
+            : await result;
+        });
         const handlerTimeMs = Math.round((performance.now() - handlerStartedMs) * 100) / 100;
         await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.

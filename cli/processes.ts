@@ -7,6 +7,8 @@ import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
 import { ensureSearchAttributes } from '../workers/search-attributes.js';
 import { connectWithBackoff } from './connect-temporal.js';
+import { installStrayErrorHandler } from '../activities/stray-errors.js';
+import { EXIT } from './exit-codes.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -67,6 +69,17 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
     env,
     sdkPort === undefined ? undefined : `${host.includes(':') ? `[${host}]` : host}:${sdkPort}`,
   );
+  // Set once the worker runs: an error no job owns then drains it; before that, it ends the process at once.
+  let drain: (() => void) | undefined;
+  installStrayErrorHandler({
+    print: (line) => console.error(line),
+    onUnattributed: () => {
+      process.exitCode = EXIT.failed;
+      if (!drain) process.exit(EXIT.failed);
+      console.error('worker: draining, then exiting non-zero so that its supervisor starts a fresh worker');
+      drain();
+    },
+  });
   const jobs = await loadJobModules(options.modules);
   const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
   const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
@@ -86,6 +99,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
     });
+    drain = () => worker.shutdown();
     onShutdownSignal((signal) => {
       console.log(`worker ${worker.identity}: ${signal}, draining (running jobs get ${options.grace} s to finish)`);
       worker.shutdown();
