@@ -40,6 +40,8 @@ export interface JobActivityDeps {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 */
   payloadThresholdBytes?: number;
+  /** Told of each progress report (the pretty log prints some). */
+  onProgress?: (jobId: string, attempt: number, percent: number, message: string | null) => void;
   /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue MAX_JOB_LOG_BYTES (1 MiB) */
   maxJobLogBytes?: number;
 }
@@ -172,6 +174,7 @@ export function createJobActivities(deps: JobActivityDeps) {
             // Two decimals are all a progress bar shows; `3.3583333333333334` is noise in a view.
             const clamped = Number.isFinite(percent) ? Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100 : 0;
             details.progress = { percent: clamped, message: message?.slice(0, MAX_PROGRESS_MESSAGE_CHARS) ?? null };
+            deps.onProgress?.(request.jobId, attempt, clamped, details.progress.message);
             beatSoon();
           },
           log(...parts) {

@@ -1,4 +1,4 @@
-import { encryptionKeysOf, type Env } from '../config/env.js';
+import { encryptionKeysOf, logFormatOf, type Env } from '../config/env.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
@@ -9,6 +9,7 @@ import { ensureSearchAttributes } from '../workers/search-attributes.js';
 import { connectWithBackoff } from './connect-temporal.js';
 import { installStrayErrorHandler } from '../activities/stray-errors.js';
 import { EXIT } from './exit-codes.js';
+import { progressPrinter } from './pretty-log.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -94,6 +95,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       blobs: createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
       maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES,
+      ...(logFormatOf(env) === 'pretty' ? { onProgress: progressPrinter((line) => console.log(line)) } : {}),
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
       metrics,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
