@@ -78,6 +78,13 @@ export const JobPolicySchema = z.strictObject({
    */
   heartbeatTimeoutMs: z.number().int().min(SECOND_MS).max(600_000).default(30_000),
   /**
+   * How fresh the running job's progress must be in its view, ms: the worker heartbeats changes at most this often
+   * (each heartbeat is a billable action on Temporal Cloud), and a cancel reaches a handler that reports progress
+   * within about this long. A job that reports nothing renews its lease three times per `heartbeatTimeoutMs`.
+   * Absent: the worker's setting (`--progress-freshness`, 1 s by default).
+   */
+  progressFreshnessMs: z.number().int().min(100).max(600_000).optional(),
+  /**
    * 1 is dispatched first, 5 last (Temporal task priority).
    * @defaultValue 3
    */

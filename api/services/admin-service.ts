@@ -8,7 +8,8 @@ import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
 import { WorkerValues } from '../../jobs/worker-values.js';
 import type { Runners } from '../gateway/runners.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
-import { jobsQuery, REPLACEABLE_STATUSES, replacingRunsQuery } from '../../jobs/visibility-status.js';
+import { runningRows } from '../../jobs/running-jobs.js';
+import { jobsQuery, REPLACEABLE_STATUSES, replacingRunsQuery, runningJobsQuery } from '../../jobs/visibility-status.js';
 
 export interface AdminServiceOptions {
   client: Client;
@@ -59,12 +60,10 @@ export class AdminService {
    */
   listJobs(query: ListJobsQuery, tenant: string | undefined): Promise<JobList> {
     return this.bounded(async () => {
-      const visibilityQuery = jobsQuery({
-        controlTaskQueue: this.controlTaskQueue,
-        type: query.type,
-        status: query.status,
-        tenant,
-      });
+      // Queued and running jobs are both Running runs: a describe of each on the page tells them apart.
+      const running = query.status === 'IN_QUEUE' || query.status === 'IN_PROGRESS';
+      const filter = { controlTaskQueue: this.controlTaskQueue, type: query.type, tenant };
+      const visibilityQuery = running ? runningJobsQuery(filter) : jobsQuery({ ...filter, status: query.status });
       const response = await this.client.workflowService.listWorkflowExecutions({
         namespace: this.client.options.namespace,
         query: visibilityQuery,
@@ -76,9 +75,16 @@ export class AdminService {
         response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, namespace)),
       );
       const token = response.nextPageToken;
-      const replaced = await replacedRuns(this.client, this.controlTaskQueue, infos);
+      const [replaced, described] = await Promise.all([
+        replacedRuns(this.client, this.controlTaskQueue, infos),
+        runningRows(this.client, infos, this.values, this.concurrency),
+      ]);
+      const jobs = infos
+        .filter((info) => !replaced.has(info.runId))
+        .map((info) => described.get(info.runId) ?? listedJobView(info, this.values))
+        .filter((job) => !running || job.status === query.status);
       return {
-        jobs: infos.filter((info) => !replaced.has(info.runId)).map((info) => listedJobView(info, this.values)),
+        jobs,
         nextCursor: token && token.length > 0 ? encodeCursor(visibilityQuery, token) : null,
       };
     });
@@ -160,10 +166,27 @@ export class AdminService {
   /** Jobs (not runs) of a status: runs of a status a run can be replaced from, less the runs that replaced one. */
   private async jobCount(type: string | undefined, status: JobStatus, tenant: string | undefined): Promise<number> {
     const filter = { controlTaskQueue: this.controlTaskQueue, type, tenant };
+    if (status === 'IN_QUEUE' || status === 'IN_PROGRESS') {
+      // Visibility does not see an attempt start: the queued ones are the task queues' backlog (approximate, and
+      // not per tenant), the rest of the running runs are in progress.
+      const [runs, backlog] = await Promise.all([
+        this.client.workflow.count(runningJobsQuery(filter)),
+        this.backlogOf(type),
+      ]);
+      const queued = Math.min(runs.count, backlog);
+      return status === 'IN_QUEUE' ? queued : runs.count - queued;
+    }
     const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
     if (!REPLACEABLE_STATUSES.has(status)) return runs;
     const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
     return Math.max(0, runs - replaced);
+  }
+
+  /** Attempts waiting in the task queue of `type`, or of every known type. */
+  private async backlogOf(type: string | undefined): Promise<number> {
+    const types = type === undefined ? await this.catalog.list() : [type];
+    const queues = await mapBounded(types, this.concurrency, (name) => describeJobQueue(this.client, name));
+    return queues.reduce((sum, queue) => sum + queue.backlogCount, 0);
   }
 
   /** The task queue of every known type that has jobs, workers (Temporal pollers or HTTP runners) or a backlog. */

@@ -21,7 +21,7 @@ function activitiesFor(definition: JobDefinition, resources: unknown = undefined
   const activities = createJobActivities({
     jobs,
     workerId: 'test-worker',
-    heartbeatIntervalMs: 20,
+    progressFreshnessMs: 20,
     print: (line) => lines.push(line),
   });
   return { ...activities, lines };

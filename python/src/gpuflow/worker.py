@@ -125,8 +125,10 @@ async def run_worker(
             max_concurrent_activities=job.definition.capacity or capacity,
             graceful_shutdown_timeout=timedelta(seconds=grace_s),
             # Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
-            max_heartbeat_throttle_interval=timedelta(seconds=1),
-            default_heartbeat_throttle_interval=timedelta(seconds=1),
+            # The activity spaces its heartbeats itself (progress freshness, a third of the lease): the SDK's own
+            # throttle must not hold them longer than the shortest freshness a job may ask for.
+            max_heartbeat_throttle_interval=timedelta(milliseconds=100),
+            default_heartbeat_throttle_interval=timedelta(milliseconds=100),
         )
         for job_type, job in ready.items()
     ]
