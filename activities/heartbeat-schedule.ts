@@ -45,7 +45,9 @@ export class HeartbeatSchedule {
     this.pending = setTimeout(() => this.now(), Math.max(0, waitMs));
   }
 
+  /** Stops; a change not sent yet goes out first (a checkpoint the next attempt must find). */
   stop(): void {
+    if (this.pending && !this.stopped) this.now();
     this.stopped = true;
     clearTimeout(this.pending);
     clearTimeout(this.renewal);

@@ -282,6 +282,9 @@ class JobActivities:
                 raise
             raise to_application_error(err, details) from err
         finally:
+            # A change not sent yet goes out first (a checkpoint the next attempt must find).
+            if pending[0] is not None:
+                beat()
             for handle in (pending[0], renewal[0]):
                 if handle is not None:
                     handle.cancel()
