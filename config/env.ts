@@ -165,6 +165,11 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /**
+   * How often every worker process (TS, Python, the API's gateway) sends Temporal its worker heartbeat, which
+   * `GET /v1/workers` reads; a worker is shown lost after three periods without one. Temporal accepts 1 s .. 60 s.
+   */
+  GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.output<typeof EnvSchema> & {
