@@ -169,6 +169,11 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /**
+   * How often every worker process (TS, Python, the API's gateway) sends Temporal its worker heartbeat, which
+   * `GET /v1/workers` reads; a worker is shown lost after three periods without one. Temporal accepts 1 s .. 60 s.
+   */
+  GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest log of one attempt of a job, bytes (past it the first and the newest lines are kept). */
   GPUFLOW_MAX_JOB_LOG_BYTES: z.coerce
