@@ -18,6 +18,7 @@ import type { JobActivities } from '../activities/execute-job.js';
 import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
 import type { JobPolicy } from '../contracts/job.js';
 import type { JobStatus } from '../contracts/status.js';
+import { attemptActivitySummary } from '../contracts/job-summaries.js';
 import { ExecuteJobResultSchema, type ExecuteJobResume } from '../protocol/activity.js';
 import type { Artifact } from '../protocol/blobs.js';
 import {
@@ -99,6 +100,8 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
       // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       priority: { priorityKey: job.policy.priority },
+      // What the Temporal UI shows for this activity (user metadata: no effect on replay).
+      summary: attemptActivitySummary(job.type, job.policy.maxAttempts, drain.drains),
     });
     const blobStore = job.blobStore ? { blobStore: job.blobStore } : {};
     return execute({ jobId: job.jobId, type: job.type, input: job.input, ...(resume ? { resume } : {}), ...blobStore });
