@@ -97,6 +97,8 @@ export interface AppDeps {
   inFlightCacheMs?: number;
   /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
   queueFiguresIntervalMs?: number;
+  /** The Temporal Web UI's address (GPUFLOW_TEMPORAL_UI_URL): job views link to their page there. @defaultValue none */
+  temporalUiUrl?: string | undefined;
   /** Time between two background reads of the input schemas job workers published, ms. @defaultValue 5000 */
   inputSchemasRefreshMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
@@ -235,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     webhooks: deps.webhooks,
     blobs,
     payloadThresholdBytes,
+    ui: deps.temporalUiUrl ? { url: deps.temporalUiUrl, namespace: deps.namespace } : undefined,
   });
   const gateway = deps.gateway
     ? new RunPodGateway({

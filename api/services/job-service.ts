@@ -46,6 +46,8 @@ export interface JobServiceOptions {
   inputs?: { check(type: string, input: unknown): void };
   /** Counts submissions by type and outcome (`/metrics`). */
   metrics?: { submit(outcome: SubmitOutcome): void };
+  /** The Temporal Web UI, when its address is known: each view links to the job's page there. */
+  ui?: { url: string; namespace: string } | undefined;
   /** Absent: webhooks are not enabled, and a submission with one is a 400. */
   webhooks?: WebhookSettings;
   /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
@@ -111,6 +113,7 @@ export class JobService {
       blobs: options.blobs,
       values: options.values,
       temporalTimeoutMs: options.temporalTimeoutMs,
+      ui: options.ui,
       notFound: (jobId) => new Errors.JobNotFound(jobId),
     });
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;

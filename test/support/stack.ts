@@ -75,7 +75,10 @@ export async function startStack(
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
     /** Limits, caps and the route hook of the API, as given. */
-    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'inputSchemasRefreshMs'>;
+    api?: Pick<
+      AppDeps,
+      'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'inputSchemasRefreshMs' | 'temporalUiUrl'
+    >;
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
