@@ -77,7 +77,13 @@ export async function startStack(
     /** Limits, caps and the route hook of the API, as given. */
     api?: Pick<
       AppDeps,
-      'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'inputSchemasRefreshMs' | 'temporalUiUrl'
+      | 'rateLimits'
+      | 'maxJobsInFlight'
+      | 'inFlightCacheMs'
+      | 'onRoute'
+      | 'workerHeartbeatIntervalMs'
+      | 'inputSchemasRefreshMs'
+      | 'temporalUiUrl'
     >;
   } = {},
 ): Promise<TestStack> {
