@@ -159,7 +159,10 @@ export const JobViewSchema = z.object({
     .object({
       /** Workers that polled the job type's task queue in the last few minutes. */
       workers: z.number().int(),
-      /** Jobs of this type waiting for a worker (approximate). */
+      /**
+       * Jobs of this type waiting for a worker, this one included (approximate: Temporal's figure is cached for a
+       * few seconds).
+       */
       backlogCount: z.number().int(),
       /** The job type is paused (`POST /v1/queues/:type/pause`): no worker gets a job of it until it resumes. */
       paused: z.boolean(),
@@ -167,6 +170,8 @@ export const JobViewSchema = z.object({
     .optional(),
   /** Files the handler stored with `ctx.artifact`, listed while it runs and after it ends (`[]` when none). */
   artifacts: z.array(ArtifactViewSchema),
+  /** The job's page in the Temporal Web UI, when the API knows the UI's address (GPUFLOW_TEMPORAL_UI_URL). */
+  temporalUiUrl: z.url().optional(),
 });
 export type JobView = z.output<typeof JobViewSchema>;
 

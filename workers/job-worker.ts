@@ -5,7 +5,7 @@ import { jobTaskQueue } from '../protocol/task-queues.js';
 import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
-import { announceJobTypes } from './job-type-announcer.js';
+import { announceJobTypes, inputSchemasOf } from './job-type-announcer.js';
 import type { JobWorkerMetrics } from './job-worker-metrics.js';
 
 export interface JobWorkerOptions {
@@ -113,7 +113,9 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     ),
   );
   const { connection, namespace, controlTaskQueue, dataConverter } = options;
-  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity, dataConverter });
+  const types = [...ready.keys()];
+  const inputSchemas = inputSchemasOf(options.jobs.filter((job) => ready.has(job.type)));
+  announceJobTypes({ connection, namespace, controlTaskQueue, types, inputSchemas, identity, dataConverter });
 
   let stopping = false;
   function shutdown(): void {

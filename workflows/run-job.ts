@@ -18,6 +18,7 @@ import type { JobActivities } from '../activities/execute-job.js';
 import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
 import type { JobPolicy } from '../contracts/job.js';
 import type { JobStatus } from '../contracts/status.js';
+import { attemptActivitySummary } from '../contracts/job-summaries.js';
 import { ExecuteJobResultSchema, type ExecuteJobResume } from '../protocol/activity.js';
 import type { Artifact } from '../protocol/blobs.js';
 import {
@@ -100,6 +101,8 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
       // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       priority: { priorityKey: job.policy.priority },
+      // What the Temporal UI shows for this activity (user metadata: no effect on replay).
+      summary: attemptActivitySummary(job.type, job.policy.maxAttempts, drain.drains),
     });
     const blobStore = job.blobStore ? { blobStore: job.blobStore } : {};
     const freshness = job.policy.progressFreshnessMs ? { progressFreshnessMs: job.policy.progressFreshnessMs } : {};
