@@ -158,6 +158,8 @@ const EnvSchema = z.object({
   GPUFLOW_ENCRYPTION_KEY: encryptionKey.optional(),
   /** A key ring instead of one key, for rotation: `new:<key>,old:<key>`; the first encrypts, all decrypt. */
   GPUFLOW_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Address of the Temporal Web UI (`npm run dev` sets it): a job's view then links to its page there. */
+  GPUFLOW_TEMPORAL_UI_URL: z.url().optional(),
   /** Origins of the Temporal Web UI that may call the codec endpoint (`/v1/codec`) from a browser, comma-separated. */
   GPUFLOW_CODEC_CORS_ORIGINS: z
     .string()
@@ -169,6 +171,11 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /**
+   * How often every worker process (TS, Python, the API's gateway) sends Temporal its worker heartbeat, which
+   * `GET /v1/workers` reads; a worker is shown lost after three periods without one. Temporal accepts 1 s .. 60 s.
+   */
+  GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * `pretty`: one readable line per job event (submitted, started, progressed, ended), no line per successful
