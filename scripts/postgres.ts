@@ -52,9 +52,9 @@ export interface PostgresDir {
   /** The data directory (initdb done), inside `dir`. */
   data: string;
   /** Runs one of PostgreSQL's programs as the user that owns the data (`postgres` when we are root). */
-  run(program: string, args: string[]): string;
+  run: (program: string, args: string[]) => string;
   /** The argv that starts `program` as that user. */
-  command(program: string, args: string[]): [string, ...string[]];
+  command: (program: string, args: string[]) => [string, ...string[]];
 }
 
 /**

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { ensureSearchAttributes } from '../workers/search-attributes.js';
+import proto from '@temporalio/proto';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../protocol/search-attributes.js';
 import { resolveClusterTools, TEMPORAL_SERVER_VERSION } from './cluster-tools.js';
 import { ensurePostgres, initPostgres, spawnPostgres, type PostgresDir } from './postgres.js';
 import { freePort } from './temporal-dev-server.js';
@@ -106,6 +107,24 @@ async function freeServerPort(taken: Set<number>): Promise<number> {
       return port;
     }
   }
+}
+
+/**
+ * The search attributes that the dev server gets with `--search-attribute` (the same list), added through the
+ * operator API as on any cluster. All are Keyword. Returns those it added.
+ */
+async function addSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const keyword = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  const names = SEARCH_ATTRIBUTE_REGISTRATIONS.map((registration) => registration.replace(/=Keyword$/, ''));
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = names.filter((name) => !(name in (existing.customAttributes ?? {})));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, keyword])),
+    });
+  }
+  return missing;
 }
 
 async function retry<T>(what: string, attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
@@ -234,7 +253,7 @@ export async function startTemporalCluster(
       );
       const added = await retry(
         'the search attributes could not be added',
-        () => ensureSearchAttributes(connection, namespace),
+        () => addSearchAttributes(connection, namespace),
         60_000,
       );
       log(`namespace ${namespace} registered, search attributes ${added.join(', ') || '(already there)'} added`);

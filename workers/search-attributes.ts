@@ -10,10 +10,7 @@ const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_
  * real Temporal cluster as against the dev server (which registers them at start). Returns what it added.
  * Temporal Cloud manages search attributes outside this API: there the caller logs the failure and goes on.
  */
-export async function ensureSearchAttributes(
-  connection: Pick<NativeConnection, 'operatorService'>,
-  namespace: string,
-): Promise<string[]> {
+export async function ensureSearchAttributes(connection: NativeConnection, namespace: string): Promise<string[]> {
   const wanted = [JobTypeKey.name, JobStatusKey.name, JobReplacesKey.name, TenantKey.name];
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = wanted.filter((name) => !(name in (existing.customAttributes ?? {})));
