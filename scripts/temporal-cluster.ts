@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +10,7 @@ import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../protocol/search-attributes.js';
 import { resolveClusterTools, TEMPORAL_SERVER_VERSION } from './cluster-tools.js';
 import { ensurePostgres, initPostgres, spawnPostgres, type PostgresDir } from './postgres.js';
+import { DYNAMIC_CONFIG, freeServerPort, serverConfig, SQL_PASSWORD, SQL_USER } from './temporal-cluster-config.js';
 import { freePort } from './temporal-dev-server.js';
 
 /**
@@ -21,11 +21,6 @@ import { freePort } from './temporal-dev-server.js';
  * stop with it even when it is killed.
  */
 
-/** The SQL user and password, as in docker-compose.yml (trust auth here: the password is not checked). */
-const SQL_USER = 'temporal';
-const SQL_PASSWORD = 'temporal';
-/** Few shards: one machine, a few hundred jobs. The count is fixed for the life of a cluster's database. */
-export const CLUSTER_HISTORY_SHARDS = 4;
 /** Long enough to read every job of a run back. */
 const RETENTION = '24 hours';
 
@@ -47,68 +42,6 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((done) => child.once('exit', () => done()));
 }
 
-/** The server's static config: postgres12 for both stores, every service on a free port of 127.0.0.1. */
-function serverConfig(pgPort: number, ports: number[], dynamicConfigFile: string): string {
-  const [frontend, frontendHttp, ...rest] = ports;
-  const service = (name: string, grpc: number, membership: number, extra = ''): string =>
-    `  ${name}:\n    rpc:\n      grpcPort: ${grpc}\n      membershipPort: ${membership}\n      bindOnLocalHost: true\n${extra}`;
-  const store = (database: string, maxConns: number): string =>
-    `      sql:\n        pluginName: postgres12\n        databaseName: ${database}\n` +
-    `        connectAddr: "127.0.0.1:${pgPort}"\n        connectProtocol: tcp\n` +
-    `        user: ${SQL_USER}\n        password: ${SQL_PASSWORD}\n` +
-    `        maxConns: ${maxConns}\n        maxIdleConns: ${maxConns}\n        maxConnLifetime: 1h\n`;
-  const [frontendMembership, history, historyMembership, matching, matchingMembership, worker, workerMembership] =
-    rest as [number, number, number, number, number, number, number];
-  return [
-    'log:\n  stdout: true\n  level: warn\n',
-    `persistence:\n  defaultStore: postgres-default\n  visibilityStore: postgres-visibility\n` +
-      `  numHistoryShards: ${CLUSTER_HISTORY_SHARDS}\n  datastores:\n` +
-      `    postgres-default:\n${store('temporal', 20)}    postgres-visibility:\n${store('temporal_visibility', 10)}`,
-    'global:\n  membership:\n    maxJoinDuration: 30s\n    broadcastAddress: "127.0.0.1"\n',
-    'services:\n' +
-      service('frontend', frontend!, frontendMembership, `      httpPort: ${frontendHttp}\n`) +
-      service('history', history, historyMembership) +
-      service('matching', matching, matchingMembership) +
-      service('worker', worker, workerMembership),
-    'clusterMetadata:\n  enableGlobalNamespace: false\n  failoverVersionIncrement: 10\n' +
-      '  masterClusterName: active\n  currentClusterName: active\n  clusterInformation:\n    active:\n' +
-      `      enabled: true\n      initialFailoverVersion: 1\n      rpcName: frontend\n      rpcAddress: "127.0.0.1:${frontend}"\n`,
-    'dcRedirectionPolicy:\n  policy: noop\n',
-    `dynamicConfigClient:\n  filepath: ${JSON.stringify(dynamicConfigFile)}\n  pollInterval: 10s\n`,
-  ].join('\n');
-}
-
-/**
- * Dynamic config: the dev server's offline setting (no version check against temporal.io) and search attributes
- * read fresh, so that the ones added at start are usable at once.
- */
-const DYNAMIC_CONFIG = [
-  'frontend.enableServerVersionCheck:\n  - value: false\n',
-  'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n',
-  'limit.maxIDLength:\n  - value: 255\n',
-].join('');
-
-/**
- * A free port of 127.0.0.1 below 32768. Temporal's SQL stores keep the membership ports in a `smallint` column:
- * a port from Linux's ephemeral range (32768 and up, what port 0 gives) makes the services fail at start with
- * `value "34709" is out of range for type smallint`.
- */
-async function freeServerPort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (taken.has(port)) continue;
-    const free = await new Promise<boolean>((done) => {
-      const probe = createServer();
-      probe.once('error', () => done(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
-    });
-    if (free) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
 /**
  * The search attributes that the dev server gets with `--search-attribute` (the same list), added through the
  * operator API as on any cluster. All are Keyword. Returns those it added.
@@ -125,6 +58,34 @@ async function addSearchAttributes(connection: Connection, namespace: string): P
     });
   }
   return missing;
+}
+
+const DIR_PREFIX = 'gpuflow-cluster-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The processes die with their owner (see above), but a run stopped by Ctrl-C or SIGKILL may leave its temp dir:
+ * remove those whose owner is gone (or that never got one, after ten minutes).
+ */
+function reapAbandonedDirs(): void {
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    try {
+      const owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+      if (alive(owner)) continue;
+    } catch {
+      if (Date.now() - statSync(dir).mtimeMs < 600_000) continue;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function retry<T>(what: string, attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
@@ -146,7 +107,9 @@ export async function startTemporalCluster(
   const namespace = options.namespace ?? 'default';
   const tools = resolveClusterTools(log);
   const pgBin = ensurePostgres('test:cluster');
-  const dir = mkdtempSync(join(tmpdir(), 'gpuflow-cluster-'));
+  reapAbandonedDirs();
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const children: ChildProcess[] = [];
   let stopped: Promise<void> | undefined;
   // PostgreSQL runs as its own user (as root: `postgres`), which must reach its folder inside this one.

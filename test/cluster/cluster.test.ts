@@ -51,7 +51,7 @@ describe('gpuflow on a Temporal cluster', () => {
   const run = randomUUID().slice(0, 8);
 
   beforeAll(async () => {
-    stack = await startClusterStack(inject('clusterAddress'), inject('clusterNamespace'));
+    stack = await startClusterStack(inject('clusterAddress'), inject('clusterNamespace'), inject('clusterDir'));
   });
   afterAll(async () => {
     await stack?.stop();

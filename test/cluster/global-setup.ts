@@ -5,13 +5,15 @@ declare module 'vitest' {
   export interface ProvidedContext {
     clusterAddress: string;
     clusterNamespace: string;
+    /** The cluster's temp dir, removed with it: the gpuflow processes keep their blobs under it. */
+    clusterDir: string;
   }
 }
 
 /**
  * One Temporal cluster for the run: built on first use (cached under .tools/), on a private PostgreSQL. The
- * server and PostgreSQL are tied to this process by the kernel, so they stop even if vitest is killed; Ctrl-C
- * also removes their temp dir.
+ * server and PostgreSQL are tied to this process by the kernel, so they stop even if vitest is killed; a temp
+ * dir left by a run cut short is removed by the next one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
@@ -22,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.once('SIGTERM', interrupted);
   project.provide('clusterAddress', cluster.address);
   project.provide('clusterNamespace', cluster.namespace);
+  project.provide('clusterDir', cluster.dir);
   return async () => {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);

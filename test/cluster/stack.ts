@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/temporal-dev-server.js';
@@ -39,8 +38,8 @@ async function ready(url: string, process: GpuflowProcess, timeoutMs: number): P
  * bin, tied to this process (GPUFLOW_DEV_CHILD: a stdin pipe) so that none outlives the test run. They share a
  * directory blob store, as processes on one host do (across hosts that is S3).
  */
-export async function startClusterStack(address: string, namespace: string): Promise<ClusterStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gpuflow-cluster-data-'));
+export async function startClusterStack(address: string, namespace: string, dir: string): Promise<ClusterStack> {
+  const dataDir = mkdtempSync(join(dir, 'gpuflow-data-'));
   const env = {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
