@@ -81,23 +81,21 @@ export function initPostgres(bin: string, dir: string): PostgresDir {
 }
 
 /**
- * Runs `postgres` in the foreground as a child of this process, tied to it by the kernel (`setpriv --pdeathsig`):
- * if this process dies, even by SIGKILL, the server gets SIGTERM and stops instead of living on in a temp dir.
- * Unix socket in `socketDir`, TCP on 127.0.0.1:`port` only.
+ * The argv that runs `argv` tied to this process by the kernel (`setpriv --pdeathsig`, util-linux): if this process
+ * dies, even by SIGKILL, the child gets SIGTERM instead of living on. As is where there is no setpriv.
+ */
+export function tiedToThisProcess(argv: [string, ...string[]]): [string, ...string[]] {
+  const tied = spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
+  return tied ? ['setpriv', '--pdeathsig', 'TERM', ...argv] : argv;
+}
+
+/**
+ * Runs `postgres` in the foreground as a child of this process, tied to it (`tiedToThisProcess`; runuser passes the
+ * SIGTERM on). Unix socket in `socketDir`, TCP on 127.0.0.1:`port` only.
  */
 export function spawnPostgres(pg: PostgresDir, port: number, socketDir: string, logFile: number): ChildProcess {
-  const [file, ...args] = pg.command('postgres', [
-    '-D',
-    pg.data,
-    '-p',
-    String(port),
-    '-k',
-    socketDir,
-    '-c',
-    'listen_addresses=127.0.0.1',
-  ]);
-  const tied = spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
-  return spawn(tied ? 'setpriv' : file, tied ? ['--pdeathsig', 'TERM', file, ...args] : args, {
-    stdio: ['ignore', logFile, logFile],
-  });
+  const [file, ...args] = tiedToThisProcess(
+    pg.command('postgres', ['-D', pg.data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1']),
+  );
+  return spawn(file, args, { stdio: ['ignore', logFile, logFile] });
 }

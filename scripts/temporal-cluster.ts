@@ -9,7 +9,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../protocol/search-attributes.js';
 import { resolveClusterTools, TEMPORAL_SERVER_VERSION } from './cluster-tools.js';
-import { ensurePostgres, initPostgres, spawnPostgres, type PostgresDir } from './postgres.js';
+import { ensurePostgres, initPostgres, spawnPostgres, tiedToThisProcess, type PostgresDir } from './postgres.js';
 import { DYNAMIC_CONFIG, freeServerPort, serverConfig, SQL_PASSWORD, SQL_USER } from './temporal-cluster-config.js';
 import { freePort } from './temporal-dev-server.js';
 
@@ -180,12 +180,8 @@ export async function startTemporalCluster(
     writeFileSync(dynamicConfigFile, DYNAMIC_CONFIG);
     writeFileSync(configFile, serverConfig(pgPort, ports, dynamicConfigFile));
     const serverLog = openSync(join(dir, 'temporal.log'), 'a');
-    // Tied to this process by the kernel: if it dies, even by SIGKILL, the server gets SIGTERM.
-    const server = spawn(
-      'setpriv',
-      ['--pdeathsig', 'TERM', tools.server, '--config-file', configFile, '--allow-no-auth', 'start'],
-      { stdio: ['ignore', serverLog, serverLog] },
-    );
+    const [file, ...args] = tiedToThisProcess([tools.server, '--config-file', configFile, '--allow-no-auth', 'start']);
+    const server = spawn(file, args, { stdio: ['ignore', serverLog, serverLog] });
     children[0] = server;
     log(`temporal-server ${TEMPORAL_SERVER_VERSION} starting, frontend on ${address} (log: ${dir}/temporal.log)`);
 
