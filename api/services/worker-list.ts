@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-// A default import: the package is CommonJS, and Node's ESM loader finds no named `temporal` export in it.
 import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
 
+// A CommonJS package: Node's ESM loader only sees its default export (vitest's loader hides this).
 type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
 const { WorkerStatus } = proto.temporal.api.enums.v1;
 
