@@ -32,7 +32,7 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
-import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
+import { GatewayCore, RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
 import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
 import { RunPodService } from './services/runpod-service.js';
 import { RunPodStreams } from './services/runpod-stream.js';
@@ -222,16 +222,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     blobs,
     payloadThresholdBytes,
   });
-  const gateway = deps.gateway
-    ? new RunPodGateway({
-        ...deps.gateway,
-        client,
-        namespace: deps.namespace,
-        blobs,
-        payloadThresholdBytes,
-        log: app.log,
-      })
+  const gatewayCore = deps.gateway
+    ? new GatewayCore({ ...deps.gateway, client, namespace: deps.namespace, blobs, payloadThresholdBytes, log: app.log })
     : undefined;
+  const gateway = gatewayCore ? new RunPodGateway(gatewayCore) : undefined;
   const admin = new AdminService({
     client,
     controlTaskQueue,
