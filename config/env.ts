@@ -4,6 +4,7 @@ import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '..
 import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
 import { encryptionConfigProblems, encryptionKey, encryptionKeys, type EncryptionKeyEntry } from './encryption-keys.js';
 import { maxJobsInFlight, rateLimits } from './limits.js';
+import { runpackApiKeys, runpackEnv } from './runpack.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export { DEFAULT_ENCRYPTION_KEY_ID, type EncryptionKeyEntry } from './encryption-keys.js';
@@ -166,6 +167,8 @@ const EnvSchema = z.object({
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The Runpack face: its three keys (gpuflow keys of the matching roles), threshold and limits (config/runpack.ts). */
+  ...runpackEnv,
 });
 export type Env = z.output<typeof EnvSchema> & {
   /**
@@ -234,6 +237,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const { connection } = temporal;
   return {
     ...parsed.data,
+    GPUFLOW_API_KEYS: [...parsed.data.GPUFLOW_API_KEYS, ...runpackApiKeys(parsed.data)],
     temporal: connection,
     TEMPORAL_ADDRESS: connection.address,
     TEMPORAL_NAMESPACE: connection.namespace,
