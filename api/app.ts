@@ -34,6 +34,9 @@ import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
 import { GatewayCore, RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
 import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
+import type { RunpackSettings } from '../config/runpack.js';
+import { RunpackGateway } from './gateway/runpack.js';
+import { registerRunpackRoutes } from './routes/runpack/index.js';
 import { RunPodService } from './services/runpod-service.js';
 import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
@@ -86,6 +89,8 @@ export interface AppDeps {
    * `connection` is this process's connection for the gateway's per-type Temporal workers.
    */
   gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
+  /** The Runpack face (`/api/...`): its limits and heartbeat threshold; its runner routes need `gateway` too. */
+  runpack?: RunpackSettings & { maxJobLogBytes?: number };
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
   /** Requests per key and window, by role and tenant (GPUFLOW_RATE_LIMITS). @defaultValue none: unlimited */
@@ -254,6 +259,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(app.gateway ? { runners: app.gateway.runners } : {}),
   });
   await app.register(runpodClientRoutes, { runpod });
+  if (deps.runpack) {
+    const runpack = gatewayCore ? new RunpackGateway(gatewayCore, deps.runpack) : undefined;
+    if (runpack) app.addHook('onClose', () => runpack.close());
+    await registerRunpackRoutes(app, { jobs, admin, blobs, settings: deps.runpack, runpack });
+  }
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],

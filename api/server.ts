@@ -4,6 +4,7 @@ import { encryptionKeysOf, type Env } from '../config/env.js';
 import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
+import { runpackSettingsOf } from '../config/runpack.js';
 import { buildApp } from './app.js';
 import type { GatewayOptions } from './gateway/gateway.js';
 
@@ -46,6 +47,7 @@ export async function runApiServer(
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    runpack: { ...runpackSettingsOf(env), maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES },
     gateway: {
       connection: workerConnection,
       dataConverter,

@@ -89,7 +89,11 @@ export function runpackErrorOf(view: Pick<JobView, 'status' | 'error'>): string 
 }
 
 /** Runpack's progress pair in gpuflow's progress: `percent` from the pair, `message` the pair as `current/total`. */
-export function progressOf(current: number | undefined, total: number | undefined, previous: Progress | null): Progress {
+export function progressOf(
+  current: number | undefined,
+  total: number | undefined,
+  previous: Progress | null,
+): Progress {
   if (current === undefined) return previous ?? { percent: 0, message: null };
   const percent = total ? Math.round(Math.min(100, (current / total) * 100) * 100) / 100 : (previous?.percent ?? 0);
   return { percent, message: total !== undefined ? `${current}/${total}` : `${current}` };

@@ -53,6 +53,8 @@ export class GatewayCore {
   readonly held = new Map<string, HeldJob>();
   private readonly workers = new Map<string, { worker: Promise<Worker>; run: Promise<void> }>();
   closing = false;
+  /** Told of a job held for a runner that asked with `deferStart` (a Runpack runner), before it is handed off. */
+  onOffered?: (job: HeldJob) => void;
 
   constructor(readonly options: GatewayOptions) {}
 
@@ -125,7 +127,12 @@ export class GatewayCore {
       throw err;
     }
     const id = encodeRunnerJobId(request.jobId, info.taskToken);
-    const taker = await this.runners.handOut(type, runpodJobOf(id, input), HAND_OUT_WAIT_MS, activity.cancellationSignal);
+    const taker = await this.runners.handOut(
+      type,
+      runpodJobOf(id, input),
+      HAND_OUT_WAIT_MS,
+      activity.cancellationSignal,
+    );
     if (!taker) {
       throw ApplicationFailure.retryable(
         'the runner that asked for this job went away before it arrived',
@@ -167,6 +174,7 @@ export class GatewayCore {
     this.held.set(id, job);
     this.runners.held(taker.worker, type, id);
     if (taker.deferStart) {
+      this.onOffered?.(job);
       // Only held for the runner until it claims it: the lease is renewed meanwhile, and no attempt starts.
       handedOff();
       await this.heartbeat(job);

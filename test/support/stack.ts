@@ -74,8 +74,8 @@ export async function startStack(
     /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
-    /** Limits, caps and the route hook of the API, as given. */
-    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute'>;
+    /** Limits, caps, the route hook and the Runpack face of the API, as given. */
+    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'runpack'>;
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));
