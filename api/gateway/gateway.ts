@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { runpodFailureOf } from '../../jobs/runpod-view.js';
 import { FailureTypes } from '../../protocol/failures.js';
 import { attemptFailedSignal } from '../../protocol/signals.js';
-import { GatewayCore, type GatewayOptions } from './gateway-core.js';
+import type { GatewayCore } from './gateway-core.js';
 import { decodeRunnerJobId, toProgress, type HeldJob } from './held-jobs.js';
 import type { Runners } from './runners.js';
 import { ChunkTooLargeError } from './stream-batcher.js';

@@ -1,5 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ActivityNotFoundError } from '@temporalio/client';
+// The log writer has no job code in it (it only writes blobs), but it lives in activities/ (job-logs spec): the
+// gateway writes a Runpack runner's console output with the very same writer the workers use.
+// eslint-disable-next-line no-restricted-imports
 import { JobLogWriter } from '../../activities/job-log-writer.js';
 import type { RunpackSettings } from '../../config/runpack.js';
 import { progressOf } from '../../contracts/runpack.js';

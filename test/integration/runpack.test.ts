@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
+import { resolvePython } from '../../scripts/python-env.js';
 import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
 
 const SUBMIT_KEY = 'runpack-submit-key-0123456789';
@@ -10,15 +11,17 @@ const RUNNER_KEY = 'runpack-runner-key-0123456789';
 const ADMIN_KEY = 'runpack-admin-key-01234567890';
 /** Used by the 429 test alone: budgets are per key. */
 const RATE_KEY = 'runpack-rate-key-012345678901';
-const RUNNER = fileURLToPath(new URL('../fixtures/runpack-runner.mjs', import.meta.url));
+const RUNNER = fileURLToPath(new URL('../fixtures/runpack_runner.py', import.meta.url));
 const THRESHOLD_MS = 3000;
 const CLAIM_WINDOW_MS = 1500;
 
 let stack: TestStack;
 let base: string;
+let python: string;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
+  python = resolvePython();
   stack = await startStack({
     apiKeys: [
       { key: SUBMIT_KEY, role: 'submit' },
@@ -50,9 +53,9 @@ afterAll(async () => {
 
 type Runner = ChildProcess & { events: Record<string, unknown>[] };
 
-/** The seed-only runner (test/fixtures/runpack-runner.mjs) as a process of its own. */
+/** The seed-only runner (test/fixtures/runpack_runner.py, urllib only) as a process of its own. */
 function startRunner(name: string, types: string[], env: Record<string, string> = {}): Runner {
-  const child = spawn(process.execPath, [RUNNER], {
+  const child = spawn(python, [RUNNER], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH,
@@ -74,6 +77,25 @@ function startRunner(name: string, types: string[], env: Record<string, string> 
   return child;
 }
 
+/** Any answer of the Runpack routes, read as loosely as a Runpack client reads it. */
+interface Answer {
+  [field: string]: unknown;
+  job_id: string;
+  job_type: string;
+  status: string;
+  code: string;
+  message: string;
+  runner_id: string;
+  name: string;
+  error_message: string;
+  console_output: string;
+  progress_current: number;
+  output_data: unknown;
+  id: string;
+  jobs: Answer[];
+  runners: Answer[];
+}
+
 async function api(method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, {
     method,
@@ -88,14 +110,14 @@ async function api(method: string, path: string, key: string, body?: unknown, he
   return {
     status: response.status,
     headers: response.headers,
-    body: (text ? JSON.parse(text) : null) as Record<string, any>,
+    body: (text ? JSON.parse(text) : null) as Answer,
   };
 }
 
 const runpackJob = (id: string) => api('GET', `/api/jobs/${id}`, SUBMIT_KEY);
 const gpuflowJob = async (id: string) => (await api('GET', `/v1/jobs/${id}`, SUBMIT_KEY)).body as unknown as JobView;
 
-async function untilStatus(id: string, status: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+async function untilStatus(id: string, status: string, timeoutMs = 60_000): Promise<Answer> {
   return (
     await waitFor(
       () => runpackJob(id),
@@ -113,7 +135,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
     const submitted = await api('POST', '/api/jobs/submit', SUBMIT_KEY, request);
     expect(submitted.status).toBe(201);
     expect(submitted.body).toMatchObject({ status: 'pending', job_type: type });
-    const id = submitted.body.job_id as string;
+    const id = submitted.body.job_id;
     expect((await api('POST', '/api/jobs/check', SUBMIT_KEY, request)).body).toMatchObject({
       exists: true,
       job_id: id,
@@ -122,7 +144,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
 
     const runner = startRunner('runner-one', [type], { RUNNER_STEPS: '3', RUNNER_STEP_MS: '600' });
     // What a client polling the job sees on its way: pending, then in_progress with the runner's progress.
-    const seen: Record<string, any>[] = [];
+    const seen: Answer[] = [];
     const done = (
       await waitFor(
         () => runpackJob(id),
@@ -178,12 +200,12 @@ describe('Runpack face: clients and runners over HTTP', () => {
     const request = { job_type: type, input_params: { bad: true } };
     const { job_id: id } = (await api('POST', '/api/jobs/submit', OTHER_SUBMIT_KEY, request)).body;
     startRunner('runner-err', [type], { RUNNER_MODE: 'error', RUNNER_STEPS: '1', RUNNER_STEP_MS: '50' });
-    const failed = await untilStatus(id as string, 'failed');
+    const failed = await untilStatus(id, 'failed');
     expect(failed).toMatchObject({ error_message: 'cannot do {"bad":true}', attempts: 1 });
     expect(failed.console_output).toContain('runner-err: giving up');
     const check = await api('POST', '/api/jobs/check', OTHER_SUBMIT_KEY, request);
     expect(check.body).toMatchObject({ exists: true, status: 'failed', error_message: 'cannot do {"bad":true}' });
-    const view = await gpuflowJob(id as string);
+    const view = await gpuflowJob(id);
     expect(view).toMatchObject({ status: 'FAILED', error: { type: 'RunpackRunnerError', retryable: false } });
   }, 90_000);
 
@@ -191,7 +213,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
     const type = `rp-native-${uniqueSuffix()}`;
     const submitted = await api('POST', '/v1/jobs', SUBMIT_KEY, { type, input: { from: 'v1' } });
     startRunner('runner-v1', [type.replaceAll('-', '_')], { RUNNER_STEPS: '1', RUNNER_STEP_MS: '50' });
-    const done = await untilStatus(submitted.body.id as string, 'completed');
+    const done = await untilStatus(submitted.body.id, 'completed');
     expect(done.output_data).toEqual({ echo: { from: 'v1' }, runner: 'runner-v1' });
   }, 90_000);
 
@@ -209,7 +231,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
     doomed.kill('SIGKILL');
     const killedAt = Date.now();
     const rescuer = startRunner('runner-rescuer', [type], { RUNNER_STEPS: '1', RUNNER_STEP_MS: '50' });
-    const done = await untilStatus(id as string, 'completed');
+    const done = await untilStatus(id, 'completed');
     const rescuedAt = Date.now();
     expect(done).toMatchObject({ attempts: 2, output_data: { runner: 'runner-rescuer' } });
     expect(rescuedAt - killedAt).toBeGreaterThanOrEqual(THRESHOLD_MS);
@@ -224,14 +246,14 @@ describe('Runpack face: clients and runners over HTTP', () => {
       { 'x-runner-id': doomed.events[0]?.runner_id as string },
     );
     expect(late.status).toBe(409);
-    expect((await runpackJob(id as string)).body.output_data).toEqual({ echo: { k: 1 }, runner: 'runner-rescuer' });
+    expect((await runpackJob(id)).body.output_data).toEqual({ echo: { k: 1 }, runner: 'runner-rescuer' });
   }, 90_000);
 
   it('two runners race to claim one job: the first claim wins, the other gets 409 and the job runs once', async () => {
     const type = `rp_race_${uniqueSuffix()}`;
     const headers = async (name: string) => {
       const registered = await api('POST', '/api/runner/register', RUNNER_KEY, { name, capabilities: [type] });
-      return { 'x-runner-id': registered.body.runner_id as string };
+      return { 'x-runner-id': registered.body.runner_id };
     };
     const [a, b] = [await headers('racer-a'), await headers('racer-b')];
     const { job_id: id } = (await api('POST', '/api/jobs/submit', SUBMIT_KEY, { job_type: type, input_params: {} }))
@@ -242,7 +264,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
       () => available(a),
       (answer) => answer.body.jobs.length > 0,
     );
-    const runnerJobId = offered.body.jobs[0].job_id as string;
+    const runnerJobId = offered.body.jobs[0]?.job_id ?? '';
     expect(offered.body.jobs[0]).toMatchObject({ job_type: type, status: 'pending', input_params: {} });
     // While the job is offered to A, B does not see it, and cannot claim it.
     expect((await available(b)).body.jobs).toEqual([]);
@@ -270,7 +292,7 @@ describe('Runpack face: clients and runners over HTTP', () => {
     );
     expect(complete.status).toBe(200);
     const view = await waitFor(
-      () => gpuflowJob(id as string),
+      () => gpuflowJob(id),
       (job) => job.status === 'COMPLETED',
     );
     expect(view).toMatchObject({ attempt: 1, output: 1, workerId: winner['x-runner-id'] });
@@ -347,9 +369,10 @@ describe('Runpack face: clients and runners over HTTP', () => {
       current_jobs: 0,
     });
     const stats = await api('GET', '/api/admin/stats', ADMIN_KEY);
-    expect(stats.body.jobs.completed).toBeGreaterThanOrEqual(4);
-    expect(stats.body.jobs.failed).toBeGreaterThanOrEqual(1);
-    expect(stats.body.jobs.total).toBeGreaterThanOrEqual(stats.body.jobs.completed + stats.body.jobs.failed);
-    expect(stats.body.runners.total).toBe(runners.body.runners.length);
+    const counts = stats.body as unknown as { jobs: Record<string, number>; runners: Record<string, number> };
+    expect(counts.jobs.completed).toBeGreaterThanOrEqual(4);
+    expect(counts.jobs.failed).toBeGreaterThanOrEqual(1);
+    expect(counts.jobs.total).toBeGreaterThanOrEqual((counts.jobs.completed ?? 0) + (counts.jobs.failed ?? 0));
+    expect(counts.runners.total).toBe(runners.body.runners.length);
   }, 60_000);
 });
