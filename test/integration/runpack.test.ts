@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
+import { JobLogLineSchema, jobLogKey } from '../../protocol/logs.js';
 import { resolvePython } from '../../scripts/python-env.js';
 import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
 
@@ -11,6 +12,7 @@ const RUNNER_KEY = 'runpack-runner-key-0123456789';
 const ADMIN_KEY = 'runpack-admin-key-01234567890';
 /** Used by the 429 test alone: budgets are per key. */
 const RATE_KEY = 'runpack-rate-key-012345678901';
+const OTHER_TENANT_KEY = 'runpack-tenant-key-0123456789';
 const RUNNER = fileURLToPath(new URL('../fixtures/runpack_runner.py', import.meta.url));
 const THRESHOLD_MS = 3000;
 const CLAIM_WINDOW_MS = 1500;
@@ -18,6 +20,8 @@ const CLAIM_WINDOW_MS = 1500;
 let stack: TestStack;
 let base: string;
 let python: string;
+/** The first test's job, for the tenant check. */
+let firstJobId = '';
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
@@ -29,6 +33,7 @@ beforeAll(async () => {
       { key: RUNNER_KEY, role: 'worker' },
       { key: ADMIN_KEY, role: 'admin' },
       { key: RATE_KEY, role: 'admin' },
+      { key: OTHER_TENANT_KEY, role: 'submit', tenant: 'other' },
     ],
     gateway: { holdMs: 5000 },
     api: {
@@ -178,6 +183,21 @@ describe('Runpack face: clients and runners over HTTP', () => {
       'exit:',
     ]);
 
+    // The console output is the job's log, at the job-logs layout (logs/<jobId>/<attempt>.jsonl, one line each).
+    const blob = await stack.blobs.get(jobLogKey(id, 1));
+    const lines = Buffer.from(blob?.body ?? new Uint8Array())
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JobLogLineSchema.parse(JSON.parse(line)));
+    expect(lines.map((line) => [line.attempt, line.line])).toEqual([
+      [1, `runner-one: step 1/3 of ${type}`],
+      [1, `runner-one: step 2/3 of ${type}`],
+      [1, `runner-one: step 3/3 of ${type}`],
+      [1, 'runner-one: done'],
+    ]);
+    firstJobId = id;
+
     // The same job on gpuflow's own faces.
     const view = await gpuflowJob(id);
     expect(view).toMatchObject({ status: 'COMPLETED', type: type.replaceAll('_', '-') });
@@ -319,6 +339,9 @@ describe('Runpack face: clients and runners over HTTP', () => {
       }
       expect((await api(method, path, 'not-a-key-at-all-0123', body, runnerHeaders)).status).toBe(401);
     }
+    // Another tenant's job is a 404, as one that does not exist.
+    expect((await api('GET', `/api/jobs/${firstJobId}`, OTHER_TENANT_KEY)).status).toBe(404);
+    expect((await api('GET', `/api/jobs/${firstJobId}`, SUBMIT_KEY)).status).toBe(200);
   }, 60_000);
 
   it('answers 413 over a size limit and 429 with Retry-After over an operation budget', async () => {
