@@ -27,7 +27,7 @@ export async function runApiServer(
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
   // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
-  Runtime.install({ shutdownSignals: [] });
+  Runtime.install({ shutdownSignals: [], workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS });
   const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
@@ -42,11 +42,13 @@ export async function runApiServer(
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+    temporalUiUrl: env.GPUFLOW_TEMPORAL_UI_URL,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
     requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    workerHeartbeatIntervalMs: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
     runpack: { ...runpackSettingsOf(env), maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES },
     gateway: {
       connection: workerConnection,

@@ -159,6 +159,8 @@ const EnvSchema = z.object({
   GPUFLOW_ENCRYPTION_KEY: encryptionKey.optional(),
   /** A key ring instead of one key, for rotation: `new:<key>,old:<key>`; the first encrypts, all decrypt. */
   GPUFLOW_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Address of the Temporal Web UI (`npm run dev` sets it): a job's view then links to its page there. */
+  GPUFLOW_TEMPORAL_UI_URL: z.url().optional(),
   /** Origins of the Temporal Web UI that may call the codec endpoint (`/v1/codec`) from a browser, comma-separated. */
   GPUFLOW_CODEC_CORS_ORIGINS: z
     .string()
@@ -170,6 +172,11 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /**
+   * How often every worker process (TS, Python, the API's gateway) sends Temporal its worker heartbeat, which
+   * `GET /v1/workers` reads; a worker is shown lost after three periods without one. Temporal accepts 1 s .. 60 s.
+   */
+  GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest log of one attempt of a job, bytes (past it the first and the newest lines are kept). */
   GPUFLOW_MAX_JOB_LOG_BYTES: z.coerce

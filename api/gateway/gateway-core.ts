@@ -9,7 +9,7 @@ import { EXECUTE_JOB_ACTIVITY, type ExecuteJobInput } from '../../protocol/activ
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
 import { FailureTypes } from '../../protocol/failures.js';
 import { HeartbeatDetailsSchema, type HeartbeatDetails } from '../../protocol/heartbeat.js';
-import { attemptStartedSignal, streamChunksSignal } from '../../protocol/signals.js';
+import { streamChunksSignal } from '../../protocol/signals.js';
 import { jobTaskQueue } from '../../protocol/task-queues.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { BlobUnavailableError } from '../../storage/blob-unavailable-error.js';
@@ -140,7 +140,13 @@ export class GatewayCore {
       );
     }
     const previous = HeartbeatDetailsSchema.safeParse(info.heartbeatDetails);
-    const details: HeartbeatDetails = { progress: null, log: [] };
+    // The runner's id rides in every heartbeat once it runs the job: the pending activity's worker identity is the
+    // gateway's. A Runpack offer names nobody until its claim.
+    const details: HeartbeatDetails = {
+      progress: null,
+      log: [],
+      ...(taker.deferStart ? {} : { workerId: taker.worker.slice(0, 256) }),
+    };
     if (previous.success && 'checkpoint' in previous.data) details.checkpoint = previous.data.checkpoint;
     if (previous.success && previous.data.artifacts?.length) details.artifacts = previous.data.artifacts;
     let handedOff: () => void = () => undefined;
@@ -179,26 +185,27 @@ export class GatewayCore {
       handedOff();
       await this.heartbeat(job);
     } else {
-      // The runner already has the job: the start signal goes out while its handler starts.
-      await this.start(job);
+      // The runner already has the job: the first heartbeat, which carries the earlier attempt's checkpoint
+      // forward, goes out while its handler starts. Nothing else does: the job's view reads the start from the
+      // pending activity, and the runner's id from its first ping or progress post.
+      job.started = true;
+      if (details.checkpoint !== undefined || details.artifacts) await this.heartbeat(job);
       handedOff();
     }
     throw new CompleteAsyncError();
   }
 
   /**
-   * The attempt starts on `job.worker`: the attemptStarted signal (the job is running, on that worker), and the
-   * first heartbeat, which carries the earlier attempt's checkpoint forward.
+   * A Runpack claim: the attempt starts on `job.worker`, whose id the next heartbeat (sent now) gives the job's
+   * view; the attempt facts of its end name it too.
    */
   async start(job: HeldJob): Promise<void> {
     job.started = true;
     job.handedAtMs = performance.now();
-    job.attemptFacts = { ...job.attemptFacts, workerId: job.worker.slice(0, 256), startedAt: new Date().toISOString() };
-    const carried = job.details.checkpoint !== undefined || job.details.artifacts;
-    await Promise.all([
-      this.signal(job, attemptStartedSignal, job.attemptFacts, false),
-      carried ? this.heartbeat(job) : undefined,
-    ]);
+    const workerId = job.worker.slice(0, 256);
+    job.attemptFacts = { ...job.attemptFacts, workerId, startedAt: new Date().toISOString() };
+    job.details = { ...job.details, workerId };
+    await this.heartbeat(job);
   }
 
   /** Renews the lease with the job's details; a cancel or a lost attempt becomes the job's `stop`. */
@@ -240,7 +247,9 @@ export class GatewayCore {
 
   async reportCancellation(job: HeldJob): Promise<boolean> {
     await job.handedOff;
-    return this.settle(job, () => this.client.activity.reportCancellation(job.taskToken, { artifacts: [] }));
+    return this.settle(job, () =>
+      this.client.activity.reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts }),
+    );
   }
 
   /** Ends the attempt once: the job is forgotten here whatever the server answers. */

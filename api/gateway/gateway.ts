@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { runpodFailureOf } from '../../jobs/runpod-view.js';
-import { FailureTypes } from '../../protocol/failures.js';
-import { attemptFailedSignal } from '../../protocol/signals.js';
+import type { AttemptFacts } from '../../protocol/activity.js';
+import { FailureTypes, type AttemptFailureDetails } from '../../protocol/failures.js';
 import type { GatewayCore } from './gateway-core.js';
 import { decodeRunnerJobId, toProgress, type HeldJob } from './held-jobs.js';
 import type { Runners } from './runners.js';
@@ -92,9 +92,7 @@ export class RunPodGateway {
       await this.core.reportCancellation(job);
     } else if (job.stop === undefined && body.error) {
       job.batcher.drop();
-      await job.handedOff;
-      await this.core.signal(job, attemptFailedSignal, { attempt: job.attempt }, false);
-      await this.core.fail(job, runPodFailure(body.error));
+      await this.core.fail(job, runPodFailure(body.error, job.attemptFacts));
     } else if (job.stop === undefined) {
       await job.batcher.flush();
       await this.core.complete(job, body.output ?? null);
@@ -172,10 +170,7 @@ export class RunPodGateway {
 }
 
 /** A result with RunPod's `error`: FAILED at once, as on RunPod (a handler-returned error is not retried). */
-function runPodFailure(error: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    ...runpodFailureOf(error),
-    nonRetryable: true,
-    details: [{ artifacts: [] }],
-  });
+function runPodFailure(error: unknown, attemptFacts?: AttemptFacts): ApplicationFailure {
+  const details: AttemptFailureDetails = { artifacts: [], ...(attemptFacts ? { attemptFacts } : {}) };
+  return ApplicationFailure.create({ ...runpodFailureOf(error), nonRetryable: true, details: [details] });
 }

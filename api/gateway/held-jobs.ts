@@ -26,7 +26,7 @@ export interface HeldJob {
   handedAtMs: number;
   /** ms the gateway spent between the task's start and the job written to the runner. */
   handOutMs: number;
-  /** Settles once attemptStarted has been sent (or given up) and the activity has gone asynchronous. */
+  /** Settles once the first heartbeat (when one was due) has gone out and the activity has gone asynchronous. */
   handedOff: Promise<void>;
   batcher: StreamBatcher;
   stop?: StopReason;
@@ -35,7 +35,7 @@ export interface HeldJob {
   /** Date.now() of the last ping that listed it, or of the hand-out. */
   listedAtMs: number;
   ended: boolean;
-  /** The attempt has started on `worker` (attemptStarted sent): at once for a RunPod worker, at claim for Runpack. */
+  /** The attempt runs on `worker`: from the hand-out for a RunPod worker, from the claim for a Runpack runner. */
   started: boolean;
   /** Set for a job held for a Runpack runner (api/gateway/runpack.ts). */
   runpack?: RunpackHold;

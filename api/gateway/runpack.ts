@@ -7,7 +7,6 @@ import { JobLogWriter } from '../../activities/job-log-writer.js';
 import type { RunpackSettings } from '../../config/runpack.js';
 import { progressOf } from '../../contracts/runpack.js';
 import { FailureTypes } from '../../protocol/failures.js';
-import { attemptFailedSignal } from '../../protocol/signals.js';
 import { Errors } from '../errors.js';
 import type { GatewayCore } from './gateway-core.js';
 import { decodeRunnerJobId, type HeldJob } from './held-jobs.js';
@@ -132,18 +131,25 @@ export class RunpackGateway {
   }
 
   async error(runner: string, id: string, body: { error_message: string; console_output?: string }): Promise<void> {
+    const job = this.held(id);
     const failure = ApplicationFailure.create({
       message: body.error_message,
       type: RUNPACK_ERROR_TYPE,
       nonRetryable: true,
-      details: [{ artifacts: [] }],
+      details: [{ artifacts: [], ...(job ? { attemptFacts: job.attemptFacts } : {}) }],
     });
-    const job = this.held(id);
     if (!job) return this.finishElsewhere(id, (token) => this.core.client.activity.fail(token, failure));
     this.assertMine(job, runner);
     await this.writeLog(job, body.console_output, true);
-    await this.core.signal(job, attemptFailedSignal, { attempt: job.attempt }, false);
     if (!(await this.core.fail(job, failure))) throw lost();
+  }
+
+  /**
+   * Whether gpuflow job `jobId` is only offered (held for a runner, not claimed): Temporal already counts its task
+   * as started (`/v1/jobs` says IN_PROGRESS), but for a Runpack client it is still `pending`.
+   */
+  isOffered(jobId: string): boolean {
+    return [...this.core.held.values()].some((job) => job.runpack && job.jobId === jobId && !job.started && !job.ended);
   }
 
   /** Jobs held for `runner`, claimed or offered (for `/api/admin/runners`). */
@@ -290,7 +296,7 @@ export class RunpackGateway {
       ApplicationFailure.create({
         message: `runner ${job.worker} sent no heartbeat for ${seconds} s: the job goes to another runner`,
         type: FailureTypes.workerLost,
-        details: [{ artifacts: [] }],
+        details: [{ artifacts: [], attemptFacts: job.attemptFacts }],
       }),
     );
   }

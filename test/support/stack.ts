@@ -75,7 +75,17 @@ export async function startStack(
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
     /** Limits, caps, the route hook and the Runpack face of the API, as given. */
-    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'runpack'>;
+    api?: Pick<
+      AppDeps,
+      | 'rateLimits'
+      | 'maxJobsInFlight'
+      | 'inFlightCacheMs'
+      | 'onRoute'
+      | 'workerHeartbeatIntervalMs'
+      | 'inputSchemasRefreshMs'
+      | 'temporalUiUrl'
+      | 'runpack'
+    >;
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));

@@ -20,7 +20,7 @@ export async function registerRunpackRoutes(
   },
 ): Promise<void> {
   const { jobs, admin, blobs, settings, runpack } = deps;
-  await app.register(runpackJobRoutes, { jobs, settings, blobs });
+  await app.register(runpackJobRoutes, { jobs, settings, blobs, runpack });
   await app.register(runpackAdminRoutes, { admin, runpack, settings });
   if (runpack) await app.register(runpackRunnerRoutes, { runpack });
 }

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SubmitJobSchema, type SubmitJob } from '../../../contracts/job.js';
+import { SubmitJobSchema, type JobView, type SubmitJob } from '../../../contracts/job.js';
 import { RunpackJobRequestSchema, gpuflowTypeOf, runpackJobOf, runpackTypeOf } from '../../../contracts/runpack.js';
 import { readJobLog } from '../../../jobs/job-logs.js';
 import type { RunpackSettings } from '../../../config/runpack.js';
 import type { BlobStore } from '../../../storage/blob-store.js';
 import { Errors } from '../../errors.js';
+import type { RunpackGateway } from '../../gateway/runpack.js';
 import type { JobService } from '../../services/job-service.js';
 import { checkSize, operationConfig } from './limits.js';
 
@@ -21,7 +22,13 @@ export const runpackJobRoutes: FastifyPluginAsyncZod<{
   jobs: JobService;
   settings: RunpackSettings;
   blobs: BlobStore | undefined;
-}> = async (app, { jobs, settings, blobs }) => {
+  runpack: RunpackGateway | undefined;
+}> = async (app, { jobs, settings, blobs, runpack }) => {
+  /** A job only offered to a runner is `pending` to its client (Temporal counts its task started already). */
+  const jobOfView = (view: JobView, jobType: string, consoleOutput?: string) => {
+    const job = runpackJobOf(view, jobType, consoleOutput);
+    return job.status === 'claimed' && runpack?.isOffered(view.id) ? { ...job, status: 'pending' } : job;
+  };
   const jobOf = (body: z.output<typeof RunpackJobRequestSchema>): SubmitJob => {
     checkSize('input_params', body.input_params, settings.maxInputBytes);
     const type = gpuflowTypeOf(body.job_type);
@@ -40,7 +47,7 @@ export const runpackJobRoutes: FastifyPluginAsyncZod<{
     async (request) => {
       const view = await jobs.check(jobOf(request.body), request.apiTenant);
       if (!view) return { exists: false };
-      return { exists: true, ...runpackJobOf(view, request.body.job_type) };
+      return { exists: true, ...jobOfView(view, request.body.job_type) };
     },
   );
 
@@ -52,7 +59,7 @@ export const runpackJobRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const { created, view } = await jobs.submit(jobOf(request.body), request.apiTenant);
-      const job = runpackJobOf(view, request.body.job_type);
+      const job = jobOfView(view, request.body.job_type);
       if (created) return reply.code(201).send({ job_id: view.id, job_type: request.body.job_type, status: 'pending' });
       return reply.code(200).send({ ...job, cached: job.status === 'completed' });
     },
@@ -67,7 +74,7 @@ export const runpackJobRoutes: FastifyPluginAsyncZod<{
     async (request) => {
       const view = await jobs.get(request.params.jobId);
       const lines = blobs ? await readJobLog(blobs, view.id, view.attempt) : [];
-      return runpackJobOf(view, runpackTypeOf(view.type), lines.map((entry) => entry.line).join('\n'));
+      return jobOfView(view, runpackTypeOf(view.type), lines.map((entry) => entry.line).join('\n'));
     },
   );
 };
