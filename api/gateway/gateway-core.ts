@@ -61,7 +61,6 @@ export class GatewayCore {
   get client(): Client {
     return this.options.client;
   }
-
   get log(): FastifyBaseLogger {
     return this.options.log;
   }
@@ -195,10 +194,7 @@ export class GatewayCore {
     throw new CompleteAsyncError();
   }
 
-  /**
-   * A Runpack claim: the attempt starts on `job.worker`, whose id the next heartbeat (sent now) gives the job's
-   * view; the attempt facts of its end name it too.
-   */
+  /** A Runpack claim: the attempt starts on `job.worker`, named by the heartbeat sent now and its end's facts. */
   async start(job: HeldJob): Promise<void> {
     job.started = true;
     job.handedAtMs = performance.now();

@@ -1,15 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ActivityNotFoundError } from '@temporalio/client';
-// The log writer has no job code in it (it only writes blobs), but it lives in activities/ (job-logs spec): the
-// gateway writes a Runpack runner's console output with the very same writer the workers use.
-// eslint-disable-next-line no-restricted-imports
-import { JobLogWriter } from '../../activities/job-log-writer.js';
 import type { RunpackSettings } from '../../config/runpack.js';
 import { progressOf } from '../../contracts/runpack.js';
 import { FailureTypes } from '../../protocol/failures.js';
 import { Errors } from '../errors.js';
 import type { GatewayCore } from './gateway-core.js';
 import { decodeRunnerJobId, type HeldJob } from './held-jobs.js';
+import { RunpackLogs } from './runpack-logs.js';
 import { RunpackRunners } from './runpack-runners.js';
 
 /** A job as `jobs/available` and `claim` answer it to a Runpack runner. */
@@ -37,7 +34,7 @@ const MAX_RENEW_MS = 10_000;
  */
 export class RunpackGateway {
   readonly runners: RunpackRunners;
-  private readonly logs = new Map<string, JobLogWriter>();
+  private readonly logs: RunpackLogs;
   private readonly claimWindowMs: number;
   private readonly availableWaitMs: number;
   private ticker: NodeJS.Timeout | undefined;
@@ -47,6 +44,7 @@ export class RunpackGateway {
     readonly settings: RunpackSettings & { maxJobLogBytes?: number },
   ) {
     this.runners = new RunpackRunners(settings.heartbeatThresholdMs);
+    this.logs = new RunpackLogs(core, settings.maxJobLogBytes);
     this.claimWindowMs = settings.claimWindowMs ?? 30_000;
     this.availableWaitMs = settings.availableWaitMs ?? 5_000;
     core.onOffered = (job) => {
@@ -113,7 +111,7 @@ export class RunpackGateway {
       ...job.details,
       progress: progressOf(body.progress_current, body.progress_total, job.details.progress),
     };
-    await this.writeLog(job, body.console_output);
+    await this.logs.write(job, body.console_output);
     await this.core.heartbeat(job);
     await this.stopIfTold(job);
     return { status: 'in_progress' };
@@ -126,7 +124,7 @@ export class RunpackGateway {
         this.core.client.activity.complete(token, { output: body.output_data ?? null, artifacts: [] }),
       );
     this.assertMine(job, runner);
-    await this.writeLog(job, body.console_output, true);
+    await this.logs.write(job, body.console_output, true);
     if (!(await this.core.complete(job, body.output_data ?? null))) throw lost();
   }
 
@@ -140,7 +138,7 @@ export class RunpackGateway {
     });
     if (!job) return this.finishElsewhere(id, (token) => this.core.client.activity.fail(token, failure));
     this.assertMine(job, runner);
-    await this.writeLog(job, body.console_output, true);
+    await this.logs.write(job, body.console_output, true);
     if (!(await this.core.fail(job, failure))) throw lost();
   }
 
@@ -217,7 +215,7 @@ export class RunpackGateway {
   /** A cancel or a timeout the lease renewal learnt of: the runner is told (409), and a cancel is confirmed. */
   private async stopIfTold(job: HeldJob): Promise<void> {
     if (!job.stop) return;
-    await this.flushLog(job);
+    await this.logs.flush(job);
     if (job.stop === 'cancel') await this.core.reportCancellation(job);
     else this.core.forget(job);
     throw new Errors.NotYourJob(
@@ -235,30 +233,6 @@ export class RunpackGateway {
       if (err instanceof ActivityNotFoundError) throw lost();
       throw err;
     }
-  }
-
-  private async writeLog(job: HeldJob, text: string | undefined, last = false): Promise<void> {
-    const store = this.core.options.blobs;
-    if (!store) return;
-    let writer = this.logs.get(job.id);
-    if (!writer && text) {
-      writer = new JobLogWriter(store, job.jobId, job.attempt, { maxBytes: this.settings.maxJobLogBytes });
-      this.logs.set(job.id, writer);
-    }
-    if (text) writer?.appendText(text);
-    if (last) await this.flushLog(job);
-    else
-      await writer
-        ?.flush()
-        .catch((err: unknown) => this.core.log.warn({ err, job: job.jobId }, 'runpack: log write failed'));
-  }
-
-  private async flushLog(job: HeldJob): Promise<void> {
-    const writer = this.logs.get(job.id);
-    this.logs.delete(job.id);
-    await writer
-      ?.flush()
-      .catch((err: unknown) => this.core.log.warn({ err, job: job.jobId }, 'runpack: log write failed'));
   }
 
   private startTicker(): void {
@@ -290,7 +264,7 @@ export class RunpackGateway {
   private async lose(job: HeldJob): Promise<void> {
     const seconds = Math.round(this.settings.heartbeatThresholdMs / 100) / 10;
     this.core.log.warn({ job: job.jobId, runner: job.worker }, 'runpack: runner missed the heartbeat threshold');
-    await this.flushLog(job);
+    await this.logs.flush(job);
     await this.core.fail(
       job,
       ApplicationFailure.create({
