@@ -23,6 +23,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { adminRoutes } from './routes/admin.js';
+import { logRoutes } from './routes/logs.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -297,5 +298,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     corsOrigins: deps.codecCorsOrigins ?? [],
   });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
+  await app.register(logRoutes, { reader: jobs.reader, blobs });
   return app;
 }

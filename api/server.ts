@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { encryptionKeysOf, type Env } from '../config/env.js';
+import { encryptionKeysOf, logFormatOf, type Env } from '../config/env.js';
+import { prettyLogStream } from './pretty-log.js';
 import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
@@ -37,7 +38,10 @@ export async function runApiServer(
     apiKeys: env.GPUFLOW_API_KEYS,
     rateLimits: env.GPUFLOW_RATE_LIMITS,
     maxJobsInFlight: env.GPUFLOW_MAX_JOBS_IN_FLIGHT,
-    logger: { level: env.GPUFLOW_LOG_LEVEL },
+    logger: {
+      level: env.GPUFLOW_LOG_LEVEL,
+      ...(logFormatOf(env) === 'pretty' ? { stream: prettyLogStream() } : {}),
+    },
     // The API does not sign: the secret only says that the orchestrators can.
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
     blobs: createBlobStore(env),

@@ -178,6 +178,12 @@ const EnvSchema = z.object({
    */
   GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `pretty`: one readable line per job event (submitted, started, progressed, ended), no line per successful
+   * request, a failed attempt's type and message only (its stack is in the job's log). `json`: structured lines for
+   * a log pipeline. Unset: pretty on a terminal and under `gpuflow dev`, json otherwise.
+   */
+  GPUFLOW_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   /** Largest log of one attempt of a job, bytes (past it the first and the newest lines are kept). */
   GPUFLOW_MAX_JOB_LOG_BYTES: z.coerce
     .number()
@@ -268,4 +274,9 @@ export function childEnv(
   drop: (name: string) => boolean = () => false,
 ): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !drop(name))), ...overrides };
+}
+
+/** The log format in effect: `GPUFLOW_LOG_FORMAT`, else pretty on a terminal and under `gpuflow dev`. */
+export function logFormatOf(env: Pick<Env, 'GPUFLOW_LOG_FORMAT' | 'GPUFLOW_DEV_CHILD'>): 'pretty' | 'json' {
+  return env.GPUFLOW_LOG_FORMAT ?? (env.GPUFLOW_DEV_CHILD || process.stdout.isTTY ? 'pretty' : 'json');
 }
