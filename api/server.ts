@@ -5,6 +5,7 @@ import { prettyLogStream } from './pretty-log.js';
 import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
+import { runpackSettingsOf } from '../config/runpack.js';
 import { buildApp } from './app.js';
 import type { GatewayOptions } from './gateway/gateway.js';
 
@@ -52,6 +53,7 @@ export async function runApiServer(
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
     workerHeartbeatIntervalMs: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
+    runpack: { ...runpackSettingsOf(env), maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES },
     gateway: {
       connection: workerConnection,
       dataConverter,

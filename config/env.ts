@@ -5,6 +5,7 @@ import { MAX_JOB_LOG_BYTES, MIN_JOB_LOG_BYTES } from '../protocol/logs.js';
 import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
 import { encryptionConfigProblems, encryptionKey, encryptionKeys, type EncryptionKeyEntry } from './encryption-keys.js';
 import { maxJobsInFlight, rateLimits } from './limits.js';
+import { runpackApiKeys, runpackEnv } from './runpack.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export { DEFAULT_ENCRYPTION_KEY_ID, type EncryptionKeyEntry } from './encryption-keys.js';
@@ -190,6 +191,8 @@ const EnvSchema = z.object({
     .min(MIN_JOB_LOG_BYTES)
     .max(MAX_JOB_LOG_CAP_BYTES)
     .default(MAX_JOB_LOG_BYTES),
+  /** The Runpack face: its three keys (gpuflow keys of the matching roles), threshold and limits (config/runpack.ts). */
+  ...runpackEnv,
 });
 export type Env = z.output<typeof EnvSchema> & {
   /**
@@ -258,6 +261,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const { connection } = temporal;
   return {
     ...parsed.data,
+    GPUFLOW_API_KEYS: [...parsed.data.GPUFLOW_API_KEYS, ...runpackApiKeys(parsed.data)],
     temporal: connection,
     TEMPORAL_ADDRESS: connection.address,
     TEMPORAL_NAMESPACE: connection.namespace,

@@ -74,7 +74,7 @@ export async function startStack(
     /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
-    /** Limits, caps and the route hook of the API, as given. */
+    /** Limits, caps, the route hook and the Runpack face of the API, as given. */
     api?: Pick<
       AppDeps,
       | 'rateLimits'
@@ -84,6 +84,7 @@ export async function startStack(
       | 'workerHeartbeatIntervalMs'
       | 'inputSchemasRefreshMs'
       | 'temporalUiUrl'
+      | 'runpack'
     >;
   } = {},
 ): Promise<TestStack> {
