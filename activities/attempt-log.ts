@@ -1,5 +1,5 @@
 import type { BlobStore } from '../storage/blob-store.js';
-import { JobLogWriter } from './job-log-writer.js';
+import { JobLogWriter } from '../storage/job-log-writer.js';
 
 /** Longest the end of an attempt waits for its log's last write, ms: a slow store must not hold the attempt. */
 const FINAL_FLUSH_TIMEOUT_MS = 5000;

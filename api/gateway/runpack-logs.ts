@@ -1,7 +1,5 @@
-// The log writer has no job code in it (it only writes blobs), but it lives in activities/ (job-logs spec): the
-// gateway writes a Runpack runner's console output with the very same writer the workers use.
-// eslint-disable-next-line no-restricted-imports
-import { JobLogWriter } from '../../activities/job-log-writer.js';
+// The gateway writes a Runpack runner's console output with the very same writer the workers use.
+import { JobLogWriter } from '../../storage/job-log-writer.js';
 import type { GatewayCore } from './gateway-core.js';
 import type { HeldJob } from './held-jobs.js';
 
