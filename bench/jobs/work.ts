@@ -21,3 +21,8 @@ export async function tick(): Promise<TickTimes> {
   await sleep(TICK_MS);
   return { startMs, endMs: nowMs() };
 }
+
+/** The backlog job: does nothing and says when (epoch ms), so a drain is timed by the handlers themselves. */
+export function stamp(): { endMs: number } {
+  return { endMs: nowMs() };
+}

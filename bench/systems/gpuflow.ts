@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/temporal-dev-server.js';
 import { PAYLOAD } from '../jobs/work.js';
 import { PROJECT_ROOT, startProc, waitUntil, type Cleanup, type Proc } from '../procs.js';
@@ -13,6 +14,7 @@ interface View {
   id: string;
   status: string;
   output?: unknown;
+  queues?: { type: string; backlogCount: number }[];
 }
 
 /** gpuflow's API and orchestrator, as `gpuflow api|orchestrator` run them; the job workers are the system's. */
@@ -110,6 +112,36 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
         if (view.status !== 'COMPLETED') throw new Error(`status: ${view.status}`);
       },
     },
+    backlog: {
+      async submit() {
+        return (await submit('bench-backlog', false)).id;
+      },
+      async get(id) {
+        await call('GET', `/v1/jobs/${id}`);
+      },
+      async stats() {
+        await call('GET', '/v1/stats');
+      },
+      async queues() {
+        await call('GET', '/v1/queues');
+      },
+      async backlogCount() {
+        const { queues } = await call('GET', '/v1/queues');
+        return queues?.find((queue) => queue.type === 'bench-backlog')?.backlogCount ?? 0;
+      },
+      async wait(id) {
+        // 5,000 waits on a loaded machine: a 503 (Temporal slower than the API's 5 s bound) says "try again".
+        for (let tries = 1; ; tries += 1) {
+          try {
+            const view = await untilEnded(await call('GET', `/v1/jobs/${id}?wait=${WAIT_MS}`));
+            return (view.output as { endMs: number }).endMs;
+          } catch (err) {
+            if (tries >= 5 || !String(err).includes(': 503 ')) throw err;
+            await sleep(1000);
+          }
+        }
+      },
+    },
     async close() {},
   };
   return client;
@@ -134,6 +166,7 @@ export const gpuflow: SystemDefinition = {
       processes,
       driverConfig: { apiUrl: stack.apiUrl },
       startTickWorker: async () => tsWorker('gpuflow tick worker', 'bench/jobs/tick.ts', 1),
+      startBacklogWorker: async (slots) => tsWorker('gpuflow backlog worker', 'bench/jobs/backlog.ts', slots),
       stop: () => stopAll(processes.values()),
     };
   },
