@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ApplicationFailure, CompleteAsyncError, Context } from '@temporalio/activity';
 import { ActivityCancelledError, ActivityNotFoundError, type Client } from '@temporalio/client';
 import type { DataConverter, SignalDefinition } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
 import { runpodJobOf } from '../../contracts/runpod.js';
 import { runpodFailureOf } from '../../jobs/runpod-view.js';
@@ -21,8 +21,11 @@ import { ChunkTooLargeError, StreamBatcher } from './stream-batcher.js';
 
 export interface GatewayOptions {
   client: Client;
-  /** The API process's own connection for the per-type Temporal workers. */
-  connection: NativeConnection;
+  /**
+   * The API process's own connection for the per-type Temporal workers, or how to make it: asked when the first
+   * runner of a type polls, so that an API no runner uses never loads the worker SDK nor opens this connection.
+   */
+  connection: NativeConnection | (() => Promise<NativeConnection>);
   namespace: string;
   /** The codecs of every gpuflow process (payload encryption): the gateway's workers decode tasks with them. */
   dataConverter?: DataConverter;
@@ -199,8 +202,23 @@ export class RunPodGateway {
 
   private ensureWorker(type: string): void {
     if (this.workers.has(type)) return;
-    const worker = Worker.create({
-      connection: this.options.connection,
+    const worker = this.createWorker(type);
+    const run = worker.then(
+      (created) => created.run(),
+      (err: unknown) => {
+        this.options.log.error({ err, type }, 'gateway: could not start the Temporal worker of this type');
+        this.workers.delete(type);
+      },
+    );
+    this.workers.set(type, { worker, run: run.catch((err: unknown) => this.options.log.error({ err, type })) });
+  }
+
+  /** The worker SDK is imported here, on first use: it weighs about 20 MB (webpack and memfs for its bundler). */
+  private async createWorker(type: string): Promise<Worker> {
+    const { Worker } = await import('@temporalio/worker');
+    const { connection } = this.options;
+    return Worker.create({
+      connection: typeof connection === 'function' ? await connection() : connection,
       namespace: this.options.namespace,
       taskQueue: jobTaskQueue(type),
       ...(this.options.dataConverter ? { dataConverter: this.options.dataConverter } : {}),
@@ -215,14 +233,6 @@ export class RunPodGateway {
       // The activity returns as soon as the runner has the job: nothing in flight needs a grace period.
       shutdownGraceTime: '1s',
     });
-    const run = worker.then(
-      (created) => created.run(),
-      (err: unknown) => {
-        this.options.log.error({ err, type }, 'gateway: could not start the Temporal worker of this type');
-        this.workers.delete(type);
-      },
-    );
-    this.workers.set(type, { worker, run: run.catch((err: unknown) => this.options.log.error({ err, type })) });
   }
 
   /** The `executeJob` activity of the gateway: hands the attempt to a waiting runner and goes asynchronous. */
