@@ -33,7 +33,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       workflowBundle,
       webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
     });
     onShutdownSignal(() => worker.shutdown());
@@ -79,7 +79,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       jobs,
       capacity: options.capacity,
       shutdownGraceMs: options.grace * 1000,
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
       metrics,
