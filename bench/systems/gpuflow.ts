@@ -68,6 +68,21 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return JSON.parse(text) as View;
   };
+  /**
+   * The backlog workload's calls: a 503 (Temporal slower than the API's 5 s bound, which a 5,000-job backlog on a
+   * loaded machine can make it) says "try again", and is said on stderr. A retried submission may queue one more job.
+   */
+  const patiently = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (tries >= 5 || !String(err).includes(': 503 ')) throw err;
+        process.stderr.write(`bench: gpuflow: ${String(err).slice(0, 160)}; trying again\n`);
+        await sleep(1000);
+      }
+    }
+  };
   /** Long-polls until the job has ended; a wait that runs out is asked again. */
   const untilEnded = async (first: View): Promise<View> => {
     let view = first;
@@ -114,32 +129,24 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
     },
     backlog: {
       async submit() {
-        return (await submit('bench-backlog', false)).id;
+        return (await patiently(() => submit('bench-backlog', false))).id;
       },
       async get(id) {
-        await call('GET', `/v1/jobs/${id}`);
+        await patiently(() => call('GET', `/v1/jobs/${id}`));
       },
       async stats() {
-        await call('GET', '/v1/stats');
+        await patiently(() => call('GET', '/v1/stats'));
       },
       async queues() {
-        await call('GET', '/v1/queues');
+        await patiently(() => call('GET', '/v1/queues'));
       },
       async backlogCount() {
-        const { queues } = await call('GET', '/v1/queues');
+        const { queues } = await patiently(() => call('GET', '/v1/queues'));
         return queues?.find((queue) => queue.type === 'bench-backlog')?.backlogCount ?? 0;
       },
       async wait(id) {
-        // 5,000 waits on a loaded machine: a 503 (Temporal slower than the API's 5 s bound) says "try again".
-        for (let tries = 1; ; tries += 1) {
-          try {
-            const view = await untilEnded(await call('GET', `/v1/jobs/${id}?wait=${WAIT_MS}`));
-            return (view.output as { endMs: number }).endMs;
-          } catch (err) {
-            if (tries >= 5 || !String(err).includes(': 503 ')) throw err;
-            await sleep(1000);
-          }
-        }
+        const view = await patiently(async () => untilEnded(await call('GET', `/v1/jobs/${id}?wait=${WAIT_MS}`)));
+        return (view.output as { endMs: number }).endMs;
       },
     },
     async close() {},
