@@ -104,8 +104,11 @@ export async function runBacklog(
   log: (line: string) => void,
 ): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
-  const add = (metric: ResultRow['metric'], queued: number, value: number, concurrency: number | null = 1) =>
+  // Said as they come: a 5,000-job run takes a while, and an interrupted one still leaves its figures in the log.
+  const add = (metric: ResultRow['metric'], queued: number, value: number, concurrency: number | null = 1): void => {
     rows.push({ workload: 'backlog', system, metric, concurrency, value: round(value), queued });
+    log(`bench: ${system}: backlog, ${metric} at ${queued} queued: ${round(value)}`);
+  };
   const addProbe = (queued: number, probe: BacklogProbe): void => {
     add('submit_p50_ms', queued, probe.submit);
     add('get_p50_ms', queued, probe.get);
