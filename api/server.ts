@@ -39,11 +39,13 @@ export async function runApiServer(
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
     blobs: await createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+    temporalUiUrl: env.GPUFLOW_TEMPORAL_UI_URL,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
     requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    workerHeartbeatIntervalMs: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
     gateway: {
       connection: workerConnection.get,
       dataConverter,
@@ -87,7 +89,9 @@ function lazyWorkerConnection(env: Env): { get: () => Promise<NativeConnection>;
   const connect = async (): Promise<NativeConnection> => {
     const { NativeConnection, Runtime } = await import('@temporalio/worker');
     // This process handles SIGINT / SIGTERM itself (runApiServer).
-    if (!installed) Runtime.install({ shutdownSignals: [] });
+    if (!installed) {
+      Runtime.install({ shutdownSignals: [], workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS });
+    }
     installed = true;
     return NativeConnection.connect(connectionOptions(env.temporal));
   };

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { measureCost } from './cost.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
 import type { BacklogClient, BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
 import { drainBacklog, probeBacklog, settleBacklog, submitBacklog } from './backlog.js';
@@ -21,6 +22,8 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
       const call = 'hit' in calls ? () => calls.hit() : () => calls.read();
       return requests({ prepare: () => calls.prepare(), call }, request);
     }
+    case 'cost':
+      return measureCost(client, request);
     case 'enqueue-ticks':
       return enqueueTicks(client, request.n);
     case 'wait-ticks':

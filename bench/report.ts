@@ -27,13 +27,20 @@ const METRIC_ORDER = [
   'queues_p50_ms',
   'drain_jobs_per_s',
   'rss_mb',
+  'history_events',
+  'workflow_tasks',
+  'signals',
+  'sa_upserts',
+  'memo_upserts',
+  'heartbeats',
+  'actions',
 ];
 
 /** Lower is better for times and memory, higher for rates. */
 const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
 
 const keyOf = (row: ResultRow): string =>
-  `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.queued ?? ''}`;
+  `${row.workload}|${row.job ?? ''}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.queued ?? ''}`;
 
 /**
  * The results as one Markdown table: a line per figure, a column per system, gpuflow's ratio to each peer
@@ -50,6 +57,7 @@ export function formatTable(report: BenchReport): string {
   const sorted = [...lines.values()].sort(
     (a, b) =>
       WORKLOADS.indexOf(a.row.workload) - WORKLOADS.indexOf(b.row.workload) ||
+      (a.row.job ?? '').localeCompare(b.row.job ?? '') ||
       METRIC_ORDER.indexOf(a.row.metric) - METRIC_ORDER.indexOf(b.row.metric) ||
       (a.row.queued ?? 0) - (b.row.queued ?? 0) ||
       (a.row.concurrency ?? 0) - (b.row.concurrency ?? 0) ||
@@ -70,7 +78,9 @@ export function formatTable(report: BenchReport): string {
     const { row } = line;
     const metric = row.process
       ? `${row.metric} (${row.process})`
-      : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.queued === undefined ? '' : `, ${row.queued} queued`}`;
+      : row.job
+        ? `${row.metric} (${row.job}) ↓`
+        : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.queued === undefined ? '' : `, ${row.queued} queued`}`;
     const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
     for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
     for (const [a, b] of ratios) {

@@ -4,7 +4,16 @@
 export const SYSTEMS = ['gpuflow', 'gpuflow-python', 'gpuflow-runpod-gateway', 'temporal', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
-export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory', 'backlog'] as const;
+export const WORKLOADS = [
+  'latency',
+  'throughput',
+  'dispatch-gap',
+  'dedup',
+  'status',
+  'memory',
+  'cost',
+  'backlog',
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export type Metric =
@@ -26,7 +35,18 @@ export type Metric =
   | 'submit_p50_ms'
   | 'get_p50_ms'
   | 'stats_p50_ms'
-  | 'queues_p50_ms';
+  | 'queues_p50_ms'
+  /** Cost workload: counted from one job's history and the server's heartbeat calls (bench/cost.ts). */
+  | 'history_events'
+  | 'workflow_tasks'
+  | 'signals'
+  | 'sa_upserts'
+  | 'memo_upserts'
+  | 'heartbeats'
+  | 'actions';
+
+/** The jobs the cost workload counts: a no-op, and one that runs N s reporting progress every second. */
+export type CostJob = 'noop' | `progress-${number}s`;
 
 /** Which process a memory figure is about: `client` is gpuflow's API process and the peers' producer process. */
 export type ProcessRole = 'client' | 'worker' | 'orchestrator';
@@ -42,6 +62,8 @@ export interface ResultRow {
   process?: ProcessRole;
   /** Backlog rows only: jobs queued with no worker when the figure was taken (0: near idle). */
   queued?: number;
+  /** Cost rows only: which job. */
+  job?: CostJob;
 }
 
 /** A 10 ms job's own start and end (epoch ms with sub-ms precision), as its handler measured them. */
@@ -62,6 +84,8 @@ export interface BenchClient {
   /** Status read of a completed job. */
   status?: { prepare(): Promise<void>; read(): Promise<void> };
   backlog?: BacklogClient;
+  /** Cost workload: each runs one job to its end and resolves with its workflow id. */
+  cost?: { noop(): Promise<string>; progress(seconds: number): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -86,6 +110,7 @@ export type DriverRequest =
   | { id: number; op: 'latency'; n: number; reps: number; warmup: number }
   | { id: number; op: 'throughput'; n: number; reps: number; concurrency: number }
   | { id: number; op: 'dedup' | 'status'; n: number; reps: number; concurrency: number }
+  | { id: number; op: 'cost'; temporalAddress: string; metricsUrl: string; progressSeconds: number }
   | { id: number; op: 'enqueue-ticks'; n: number }
   | { id: number; op: 'wait-ticks'; keys: string[] }
   | { id: number; op: 'backlog-probe'; n: number }

@@ -32,11 +32,14 @@ import {
   MAX_LOG_LINE_CHARS,
   ProgressSchema,
 } from '../protocol/heartbeat.js';
+import { JOB_LOG_CONTENT_TYPE, JobLogLineSchema, MAX_JOB_LOG_BYTES } from '../protocol/logs.js';
 import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 import {
   AttemptFailedSchema,
   AttemptStartedSchema,
+  JobInputSchemasSchema,
   JobTypesSeenSchema,
+  MAX_INPUT_SCHEMA_CHARS,
   SignalNames,
   StreamBatchSchema,
   jobTypesSeenSignal,
@@ -78,6 +81,10 @@ const MESSAGES: Record<string, { schema: z.ZodType; description: string }> = {
     schema: JobTypesSeenSchema,
     description: `Argument of the ${jobTypesSeenSignal.name} signal (to the job type catalog workflow)`,
   },
+  'signal-input-schemas': {
+    schema: JobInputSchemasSchema,
+    description: `Optional second argument of the ${jobTypesSeenSignal.name} signal: each type's input JSON Schema, by type`,
+  },
   'attempt-failure-details': {
     schema: AttemptFailureDetailsSchema,
     description: "First detail of a worker's ApplicationFailure or cancellation",
@@ -92,6 +99,10 @@ const MESSAGES: Record<string, { schema: z.ZodType; description: string }> = {
     description: "The API's blob store marker, stored at store-markers/<token>.json and passed to every attempt",
   },
   artifact: { schema: ArtifactSchema, description: 'A file a handler stored, as the worker lists it' },
+  'job-log-line': {
+    schema: JobLogLineSchema,
+    description: "One line of a job attempt's log blob (JSON Lines at logs/<jobId>/<attempt>.jsonl)",
+  },
 };
 
 /** Every named constant a worker implementation needs, in one JSON document. */
@@ -110,11 +121,13 @@ function constants(): unknown {
       maxCheckpointBytes: MAX_CHECKPOINT_BYTES,
     },
     stream: STREAM_LIMITS,
+    jobTypeCatalog: { maxInputSchemaChars: MAX_INPUT_SCHEMA_CHARS },
     artifacts: { namePattern: ARTIFACT_NAME_PATTERN.source, maxPerJob: MAX_ARTIFACTS_PER_JOB },
     payloads: {
       defaultThresholdBytes: DEFAULT_PAYLOAD_THRESHOLD_BYTES,
       maxThresholdBytes: MAX_PAYLOAD_THRESHOLD_BYTES,
     },
+    logs: { key: 'logs/<jobId>/<attempt>.jsonl', contentType: JOB_LOG_CONTENT_TYPE, maxBytes: MAX_JOB_LOG_BYTES },
     searchAttributes: { jobType: JobTypeKey.name, jobStatus: JobStatusKey.name },
   };
 }

@@ -26,3 +26,12 @@ export async function tick(): Promise<TickTimes> {
 export function stamp(): { endMs: number } {
   return { endMs: nowMs() };
 }
+
+/** The cost workload's long job: runs `seconds`, reporting its progress once a second. */
+export async function reportProgress(seconds: number, progress: (percent: number) => void): Promise<{ ok: true }> {
+  for (let second = 1; second <= seconds; second += 1) {
+    await sleep(1000);
+    progress((100 * second) / seconds);
+  }
+  return { ok: true };
+}

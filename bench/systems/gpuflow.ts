@@ -149,6 +149,15 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
         return (view.output as { endMs: number }).endMs;
       },
     },
+    cost: {
+      async noop() {
+        return (await untilEnded(await submit('bench-noop', true))).id;
+      },
+      async progress(seconds) {
+        const body = { type: 'bench-progress', input: { seconds }, dedup: false };
+        return (await untilEnded(await call('POST', `/v1/jobs?wait=${WAIT_MS}`, body))).id;
+      },
+    },
     async close() {},
   };
   return client;
@@ -161,9 +170,17 @@ export const gpuflow: SystemDefinition = {
 
   async start(context) {
     const stack = await startGpuflowStack(context);
-    const tsWorker = (name: string, module: string, capacity: number): Proc =>
-      stack.start(name, process.execPath, [GPUFLOW, 'worker', module, '--capacity', String(capacity), '--grace', '1']);
-    const worker = tsWorker('gpuflow worker', 'bench/jobs/noop.ts', context.capacity);
+    const tsWorker = (name: string, modules: string[], capacity: number): Proc =>
+      stack.start(name, process.execPath, [
+        GPUFLOW,
+        'worker',
+        ...modules,
+        '--capacity',
+        String(capacity),
+        '--grace',
+        '1',
+      ]);
+    const worker = tsWorker('gpuflow worker', ['bench/jobs/noop.ts', 'bench/jobs/progress.ts'], context.capacity);
     const processes = new Map<ProcessRole, Proc>([
       ['client', stack.api],
       ['worker', worker],
@@ -172,8 +189,8 @@ export const gpuflow: SystemDefinition = {
     return {
       processes,
       driverConfig: { apiUrl: stack.apiUrl },
-      startTickWorker: async () => tsWorker('gpuflow tick worker', 'bench/jobs/tick.ts', 1),
-      startBacklogWorker: async (slots) => tsWorker('gpuflow backlog worker', 'bench/jobs/backlog.ts', slots),
+      startTickWorker: async () => tsWorker('gpuflow tick worker', ['bench/jobs/tick.ts'], 1),
+      startBacklogWorker: async (slots) => tsWorker('gpuflow backlog worker', ['bench/jobs/backlog.ts'], slots),
       stop: () => stopAll(processes.values()),
     };
   },

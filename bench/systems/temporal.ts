@@ -93,6 +93,22 @@ export const temporal: SystemDefinition = {
           return ((await client.workflow.getHandle(id).result()) as { endMs: number }).endMs;
         },
       },
+      cost: {
+        async noop() {
+          const handle = await start('benchNoop');
+          await handle.result();
+          return handle.workflowId;
+        },
+        async progress(seconds) {
+          const handle = await client.workflow.start('benchProgress', {
+            taskQueue: TEMPORAL_QUEUES.main,
+            workflowId: randomUUID(),
+            args: [seconds],
+          });
+          await handle.result();
+          return handle.workflowId;
+        },
+      },
       async close() {
         await connection.close();
       },

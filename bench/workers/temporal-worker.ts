@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import { heartbeat } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { noop, stamp, tick } from '../jobs/work.js';
+import { noop, reportProgress, stamp, tick } from '../jobs/work.js';
 import { TEMPORAL_QUEUES } from './temporal-queues.js';
 
 export function createBenchActivities() {
@@ -8,6 +9,7 @@ export function createBenchActivities() {
     noop: async (_payload: { data: string }) => noop(),
     tick: async (_payload: { data: string }) => tick(),
     stamp: async (_payload: { data: string }) => stamp(),
+    progress: async (seconds: number) => reportProgress(seconds, (percent) => heartbeat(percent)),
   };
 }
 

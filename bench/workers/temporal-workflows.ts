@@ -20,3 +20,4 @@ export async function benchTick(payload: { data: string }): Promise<unknown> {
 export async function benchBacklog(payload: { data: string }): Promise<unknown> {
   return stamp(payload);
 }
+export { benchProgress } from './temporal-cost-workflows.js';

@@ -14,6 +14,7 @@ const SMOKE: Sizes = {
   requestConcurrency: 2,
   reps: 1,
   backlog: { queued: [6, 12], probes: 2, slots: 4, submitConcurrency: 2, settleTimeoutMs: 15_000 },
+  costProgressSeconds: 2,
 };
 
 /** The backlog rows of one system: probes near idle and at each size, the submit rate of each step, the drain. */
@@ -27,8 +28,28 @@ const backlogRows = (system: string): string[] => [
   `backlog ${system} drain_jobs_per_s 4 - 14`,
 ];
 
+const COST_METRICS = [
+  'history_events',
+  'workflow_tasks',
+  'signals',
+  'sa_upserts',
+  'memo_upserts',
+  'heartbeats',
+  'actions',
+];
+const costRows = (system: string): string[] =>
+  ['noop', 'progress-2s'].flatMap((job) => COST_METRICS.map((metric) => `cost ${system} ${metric} 1 - ${job}`));
+
 const key = (row: ResultRow): string =>
-  [row.workload, row.system, row.metric, row.concurrency ?? '-', row.process ?? '-', row.queued ?? ''].join(' ').trim();
+  [
+    row.workload,
+    row.system,
+    row.metric,
+    row.concurrency ?? '-',
+    row.process ?? '-',
+    ...(row.job ? [row.job] : []),
+    ...(row.queued === undefined ? [] : [row.queued]),
+  ].join(' ');
 
 describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
   it('starts its own server and processes, runs every workload and reports one row per figure', async () => {
@@ -68,13 +89,21 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'status temporal req_per_s 2 -',
         ...backlogRows('gpuflow'),
         ...backlogRows('temporal'),
+        ...costRows('gpuflow'),
+        ...costRows('temporal'),
       ].sort(),
     );
     for (const row of report.results) {
       // An idle gap of 0 ms is possible in principle; every other figure is a positive number.
-      if (row.metric === 'gap_ms') expect(row.value, key(row)).toBeGreaterThanOrEqual(0);
-      else expect(row.value, key(row)).toBeGreaterThan(0);
+      // Counts of what a job cost may be 0 (no signals, say); every job starts, so it costs actions.
+      if (row.metric === 'gap_ms' || (row.workload === 'cost' && row.metric !== 'actions')) {
+        expect(row.value, key(row)).toBeGreaterThanOrEqual(0);
+      } else expect(row.value, key(row)).toBeGreaterThan(0);
     }
+    const raw = report.results.find(
+      (row) => row.job === 'noop' && row.system === 'temporal' && row.metric === 'actions',
+    );
+    expect(raw?.value).toBe(2);
     expect(formatTable(report)).toMatch(/\| latency \| p50_ms ↓ \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+× \|/);
   }, 300_000);
 });
