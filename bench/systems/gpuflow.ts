@@ -70,14 +70,14 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
   };
   /**
    * The backlog workload's calls: a 503 (Temporal slower than the API's 5 s bound, which a 5,000-job backlog on a
-   * loaded machine can make it) says "try again", and is said on stderr. A retried submission may queue one more job.
+   * loaded machine can make it) says "try again", as does a dropped connection; each is said on stderr. A retried submission may queue one more job.
    */
   const patiently = async <T>(attempt: () => Promise<T>): Promise<T> => {
     for (let tries = 1; ; tries += 1) {
       try {
         return await attempt();
       } catch (err) {
-        if (tries >= 5 || !String(err).includes(': 503 ')) throw err;
+        if (tries >= 5 || !/: 503 |fetch failed/.test(String(err))) throw err;
         process.stderr.write(`bench: gpuflow: ${String(err).slice(0, 160)}; trying again\n`);
         await sleep(1000);
       }
