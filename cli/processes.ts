@@ -35,7 +35,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       workflowBundle,
       webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
     });
     onShutdownSignal(() => worker.shutdown());
@@ -94,7 +94,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       jobs,
       capacity: options.capacity,
       shutdownGraceMs: options.grace * 1000,
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
       maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES,
       ...(logFormatOf(env) === 'pretty' ? { onProgress: progressPrinter((line) => console.log(line)) } : {}),

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { ApplicationFailure, CompleteAsyncError, Context } from '@temporalio/activity';
 import { ActivityCancelledError, ActivityNotFoundError, type Client } from '@temporalio/client';
-import type { DataConverter, SignalDefinition } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { SignalDefinition } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
 import { runpodJobOf } from '../../contracts/runpod.js';
 import { EXECUTE_JOB_ACTIVITY, type ExecuteJobInput } from '../../protocol/activity.js';
@@ -11,31 +11,12 @@ import { FailureTypes } from '../../protocol/failures.js';
 import { HeartbeatDetailsSchema, type HeartbeatDetails } from '../../protocol/heartbeat.js';
 import { streamChunksSignal } from '../../protocol/signals.js';
 import { jobTaskQueue } from '../../protocol/task-queues.js';
-import type { BlobStore } from '../../storage/blob-store.js';
 import { BlobUnavailableError } from '../../storage/blob-unavailable-error.js';
 import { externalizePayload, outputBlobKey, resolvePayload } from '../../storage/payloads.js';
+import type { GatewayOptions } from './gateway-options.js';
 import { encodeRunnerJobId, type HeldJob, type StopReason } from './held-jobs.js';
 import { Runners } from './runners.js';
 import { StreamBatcher } from './stream-batcher.js';
-
-export interface GatewayOptions {
-  client: Client;
-  /** The API process's own connection for the per-type Temporal workers. */
-  connection: NativeConnection;
-  namespace: string;
-  /** The codecs of every gpuflow process (payload encryption): the gateway's workers decode tasks with them. */
-  dataConverter?: DataConverter;
-  blobs?: BlobStore;
-  /** @defaultValue 262144 */
-  payloadThresholdBytes?: number;
-  log: FastifyBaseLogger;
-  /** How long a job-take or job-stop is held before a 204, ms (under the runpod SDK's 90 s). @defaultValue 30000 */
-  holdMs?: number;
-  /** Identity of the gateway's Temporal workers. @defaultValue `gateway-<hostname>-<pid>` */
-  identity?: string;
-  /** Told of every attempt's gateway time: hand-out (task start to job written) and done (post to completion). */
-  onTiming?: (timing: { id: string; handOutMs: number; doneMs: number }) => void;
-}
 
 const SIGNAL_TIMEOUT_MS = 5000;
 /** How long a task whose runner dropped its take on the way waits for the next runner, ms. */
@@ -79,8 +60,23 @@ export class GatewayCore {
 
   ensureWorker(type: string): void {
     if (this.workers.has(type)) return;
-    const worker = Worker.create({
-      connection: this.options.connection,
+    const worker = this.createWorker(type);
+    const run = worker.then(
+      (created) => created.run(),
+      (err: unknown) => {
+        this.log.error({ err, type }, 'gateway: could not start the Temporal worker of this type');
+        this.workers.delete(type);
+      },
+    );
+    this.workers.set(type, { worker, run: run.catch((err: unknown) => this.log.error({ err, type })) });
+  }
+
+  /** The worker SDK is imported here, on first use: it weighs about 20 MB (webpack and memfs for its bundler). */
+  private async createWorker(type: string): Promise<Worker> {
+    const { Worker } = await import('@temporalio/worker');
+    const { connection } = this.options;
+    return Worker.create({
+      connection: typeof connection === 'function' ? await connection() : connection,
       namespace: this.options.namespace,
       taskQueue: jobTaskQueue(type),
       ...(this.options.dataConverter ? { dataConverter: this.options.dataConverter } : {}),
@@ -95,14 +91,6 @@ export class GatewayCore {
       // The activity returns as soon as the runner has the job: nothing in flight needs a grace period.
       shutdownGraceTime: '1s',
     });
-    const run = worker.then(
-      (created) => created.run(),
-      (err: unknown) => {
-        this.log.error({ err, type }, 'gateway: could not start the Temporal worker of this type');
-        this.workers.delete(type);
-      },
-    );
-    this.workers.set(type, { worker, run: run.catch((err: unknown) => this.log.error({ err, type })) });
   }
 
   /** The `executeJob` activity of the gateway: hands the attempt to a waiting runner and goes asynchronous. */

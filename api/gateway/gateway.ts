@@ -7,7 +7,8 @@ import { decodeRunnerJobId, toProgress, type HeldJob } from './held-jobs.js';
 import type { Runners } from './runners.js';
 import { ChunkTooLargeError } from './stream-batcher.js';
 
-export { GatewayCore, type GatewayOptions } from './gateway-core.js';
+export { GatewayCore } from './gateway-core.js';
+export type { GatewayOptions } from './gateway-options.js';
 
 /** A stop is re-sent this often while the runner's pings still list the job (the SDK drops one it cannot match). */
 const STOP_RESEND_MS = 2000;

@@ -99,7 +99,9 @@ export async function startStack(
     namespace: NAMESPACE,
     dataConverter,
   });
-  const gatewayConnection = options.gateway ? await NativeConnection.connect({ address }) : undefined;
+  // Made when the first runner polls, as the API process makes it (api/server.ts).
+  let gatewayConnection: Promise<NativeConnection> | undefined;
+  const connectGateway = (): Promise<NativeConnection> => (gatewayConnection ??= NativeConnection.connect({ address }));
   const orchestrator: Worker = await createOrchestrator({
     connection,
     namespace: NAMESPACE,
@@ -123,7 +125,7 @@ export async function startStack(
     ...options.api,
     // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
     // and the tests run native workers of the same types in this process.
-    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, dataConverter, ...options.gateway } } : {}),
+    ...(options.gateway ? { gateway: { connection: connectGateway, dataConverter, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -162,7 +164,7 @@ export async function startStack(
       await orchestratorRun;
       await app.close();
       await client.connection.close();
-      await gatewayConnection?.close();
+      await (await gatewayConnection)?.close();
       await connection.close();
       if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },
