@@ -20,6 +20,7 @@ import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
 import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
+import { createBatchers } from './batcher.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -45,6 +46,7 @@ const SIGNAL_TIMEOUT_MS = 5000;
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const storeOf = createStoreCheck({ store: deps.blobs, workerId: deps.workerId, print });
+  const batches = createBatchers(deps.workerId);
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
@@ -164,12 +166,16 @@ export function createJobActivities(deps: JobActivityDeps) {
             print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
-        const result = ready.definition.handler(parsed.data, ctx);
+        // A batched type's item joins the next batch; its lease, progress and end stay this attempt's own.
+        const { definition } = ready;
+        const result = definition.batch
+          ? batches.run(definition, ready.resources, parsed.data, ctx)
+          : definition.handler(parsed.data, ctx);
         const output = isChunkStream(result)
           ? await drainStream(result, {
               send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
               signal: activity.cancellationSignal,
-              aggregate: ready.definition.aggregateStream ?? false,
+              aggregate: (!definition.batch && definition.aggregateStream) ?? false,
               attempt,
               onCapped: (why) => ctx.log(why),
             })
