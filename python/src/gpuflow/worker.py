@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from .activity import JobActivities, ReadyJob
+from .batch import check_batch_capacity
 from .config import WorkerEnv
 from .job import JobDefinition
 from .protocol import ANNOUNCE_TIMEOUT_S, JOB_TYPE_CATALOG_WORKFLOW, Signals, job_task_queue, job_type_catalog_id
@@ -75,6 +76,7 @@ async def run_worker(
     """Serves the job types until SIGTERM or SIGINT (a drain: polling stops, running jobs get ``grace_s``), until
     ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
     identity = identity or default_identity()
+    check_batch_capacity(definitions, capacity)
     ready = await prepare(definitions)
     client = await Client.connect(**env.connect, data_converter=env.data_converter)
     stop = asyncio.Event()
