@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
 import type { BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
+import { batchedRun } from './batched.js';
 import { enqueueTicks, latency, requests, throughput, waitTicks } from './workloads.js';
 
 /**
@@ -20,6 +21,8 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
       const call = 'hit' in calls ? () => calls.hit() : () => calls.read();
       return requests({ prepare: () => calls.prepare(), call }, request);
     }
+    case 'batched':
+      return batchedRun(client, request);
     case 'enqueue-ticks':
       return enqueueTicks(client, request.n);
     case 'wait-ticks':

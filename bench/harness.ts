@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { batchedRows } from './batched.js';
 import { startDriver, type Driver } from './driver-handle.js';
 import { ensurePeerPackages, startPostgres, startRedis } from './infra.js';
 import { Cleanup, PROJECT_ROOT, sampleRss } from './procs.js';
@@ -24,6 +25,8 @@ export interface Sizes {
   settleMs: number;
   requests: number;
   requestConcurrency: number;
+  /** Jobs per repetition of each variant of the `batched` workload. */
+  batchedJobs: number;
   reps: number;
 }
 
@@ -35,6 +38,7 @@ export const FULL: Sizes = {
   settleMs: 2000,
   requests: 300,
   requestConcurrency: 10,
+  batchedJobs: 640,
   reps: 3,
 };
 export const QUICK: Sizes = {
@@ -45,6 +49,7 @@ export const QUICK: Sizes = {
   settleMs: 1000,
   requests: 40,
   requestConcurrency: 10,
+  batchedJobs: 160,
   reps: 1,
 };
 
@@ -217,6 +222,8 @@ async function runWorkloads(
     add('dispatch-gap', 'gap_ms', 1, median(gaps));
     await addFigures('dispatch-gap');
   }
+
+  if (want.has('batched')) rows.push(...(await batchedRows(system, running, driver, sizes, log)));
 
   for (const workload of ['dedup', 'status'] as const) {
     if (

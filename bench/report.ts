@@ -26,7 +26,8 @@ const METRIC_ORDER = [
 /** Lower is better for times and memory, higher for rates. */
 const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
 
-const keyOf = (row: ResultRow): string => `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}`;
+const keyOf = (row: ResultRow): string =>
+  `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.variant ?? ''}`;
 
 /**
  * The results as one Markdown table: a line per figure, a column per system, gpuflow's ratio to each peer
@@ -45,7 +46,8 @@ export function formatTable(report: BenchReport): string {
       WORKLOADS.indexOf(a.row.workload) - WORKLOADS.indexOf(b.row.workload) ||
       METRIC_ORDER.indexOf(a.row.metric) - METRIC_ORDER.indexOf(b.row.metric) ||
       (a.row.concurrency ?? 0) - (b.row.concurrency ?? 0) ||
-      ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? ''),
+      ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? '') ||
+      (a.row.variant ?? '').localeCompare(b.row.variant ?? ''),
   );
   const present = SYSTEMS.filter((system) => report.results.some((row) => row.system === system));
   const peers = PEERS.filter((peer) => present.includes(peer));
@@ -62,7 +64,7 @@ export function formatTable(report: BenchReport): string {
     const { row } = line;
     const metric = row.process
       ? `${row.metric} (${row.process})`
-      : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}`;
+      : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.variant ? ` (${row.variant})` : ''}`;
     const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
     for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
     for (const [a, b] of ratios) {

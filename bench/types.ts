@@ -4,7 +4,7 @@
 export const SYSTEMS = ['gpuflow', 'gpuflow-python', 'gpuflow-runpod-gateway', 'temporal', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
-export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory'] as const;
+export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory', 'batched'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export type Metric =
@@ -33,7 +33,11 @@ export interface ResultRow {
   value: number;
   /** Memory rows only. */
   process?: ProcessRole;
+  /** `batched` rows only: the job type declared a batch, or the same handler ran one job per call. */
+  variant?: BatchVariant;
 }
+
+export type BatchVariant = 'batched' | 'unbatched';
 
 /** A 10 ms job's own start and end (epoch ms with sub-ms precision), as its handler measured them. */
 export interface TickTimes {
@@ -48,6 +52,8 @@ export interface BenchClient {
   /** Queues one 10 ms job without waiting for it; resolves with what `waitTick` needs. */
   enqueueTick(): Promise<string>;
   waitTick(key: string): Promise<TickTimes>;
+  /** Submits one job of `type` (the `batched` workload's types) and resolves once it has completed. */
+  run?(type: string): Promise<void>;
   /** Duplicate submission of a completed job (the cache hit); `prepare` makes and completes that job. */
   dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
   /** Status read of a completed job. */
@@ -60,6 +66,7 @@ export type DriverRequest =
   | { id: number; op: 'latency'; n: number; reps: number; warmup: number }
   | { id: number; op: 'throughput'; n: number; reps: number; concurrency: number }
   | { id: number; op: 'dedup' | 'status'; n: number; reps: number; concurrency: number }
+  | { id: number; op: 'batched'; type: string; n: number; reps: number; concurrency: number }
   | { id: number; op: 'enqueue-ticks'; n: number }
   | { id: number; op: 'wait-ticks'; keys: string[] }
   | { id: number; op: 'close' };

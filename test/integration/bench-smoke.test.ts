@@ -12,11 +12,19 @@ const SMOKE: Sizes = {
   settleMs: 500,
   requests: 4,
   requestConcurrency: 2,
+  batchedJobs: 4,
   reps: 1,
 };
 
 const key = (row: ResultRow): string =>
-  [row.workload, row.system, row.metric, row.concurrency ?? '-', row.process ?? '-'].join(' ');
+  [
+    row.workload,
+    row.system,
+    row.metric,
+    row.concurrency ?? '-',
+    row.process ?? '-',
+    ...(row.variant ? [row.variant] : []),
+  ].join(' ');
 
 describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
   it('starts its own server and processes, runs every workload and reports one row per figure', async () => {
@@ -44,6 +52,10 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'dedup gpuflow req_per_s 2 -',
         'status gpuflow p50_ms 1 -',
         'status gpuflow req_per_s 2 -',
+        'batched gpuflow jobs_per_s 32 - batched',
+        'batched gpuflow p50_ms 32 - batched',
+        'batched gpuflow jobs_per_s 32 - unbatched',
+        'batched gpuflow p50_ms 32 - unbatched',
         'latency temporal p50_ms 1 -',
         'latency temporal p95_ms 1 -',
         'latency temporal p99_ms 1 -',
