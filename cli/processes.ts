@@ -4,6 +4,7 @@ import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
+import { checkBatchCapacity } from '../activities/batcher.js';
 import { JobWorkerMetrics, serveMetrics } from '../workers/job-worker-metrics.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
@@ -69,6 +70,8 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
     sdkPort === undefined ? undefined : `${host.includes(':') ? `[${host}]` : host}:${sdkPort}`,
   );
   const jobs = await loadJobModules(options.modules);
+  // Before connecting: a capacity that can never fill a batch is the user's to fix, not a server's to refuse.
+  checkBatchCapacity(jobs, options.capacity);
   const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
   const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
   const connection = await NativeConnection.connect(connectionOptions(env.temporal));
