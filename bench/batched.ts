@@ -1,6 +1,6 @@
 import type { Driver } from './driver-handle.js';
 import type { Sizes } from './harness.js';
-import { median, percentile } from './stats.js';
+import { median, percentile, round } from './stats.js';
 import type { RunningSystem } from './systems/system.js';
 import type { BatchVariant, BenchClient, ResultRow, SystemName } from './types.js';
 import { inFlight } from './workloads.js';
@@ -13,10 +13,15 @@ const TYPES: Record<BatchVariant, string> = { batched: 'bench-batched', unbatche
 export async function batchedRun(
   client: BenchClient,
   opts: { type: string; n: number; reps: number; concurrency: number },
-): Promise<{ p50: number; jobsPerS: number }> {
+): Promise<BatchedFigures> {
   if (!client.run) throw new Error('this system has no batched workload');
-  const job = () => client.run!(opts.type);
+  const sizes: number[] = [];
+  const job = async () => {
+    const output = (await client.run!(opts.type)) as { batchSize?: unknown } | null;
+    if (typeof output?.batchSize === 'number') sizes.push(output.batchSize);
+  };
   await inFlight(Math.min(opts.n, opts.concurrency), opts.concurrency, job);
+  sizes.length = 0;
   const p50s: number[] = [];
   const rates: number[] = [];
   for (let rep = 0; rep < opts.reps; rep += 1) {
@@ -24,7 +29,15 @@ export async function batchedRun(
     p50s.push(percentile(durations, 50));
     rates.push((opts.n * 1000) / elapsedMs);
   }
-  return { p50: median(p50s), jobsPerS: median(rates) };
+  // A job in a batch of k reports k: the mean over jobs weighs each call k times, so count calls as 1/k each.
+  const calls = sizes.reduce((sum, size) => sum + 1 / size, 0);
+  return { p50: median(p50s), jobsPerS: median(rates), batchSize: calls > 0 ? sizes.length / calls : 0 };
+}
+
+interface BatchedFigures {
+  p50: number;
+  jobsPerS: number;
+  batchSize: number;
 }
 
 /**
@@ -44,7 +57,7 @@ export async function batchedRows(
   try {
     for (const variant of ['unbatched', 'batched'] as const) {
       log(`bench: ${system}: batched workload, ${variant}, ${BATCHED_CONCURRENCY} in flight`);
-      const figures = await driver.call<{ p50: number; jobsPerS: number }>({
+      const figures = await driver.call<BatchedFigures>({
         op: 'batched',
         type: TYPES[variant],
         n: sizes.batchedJobs,
@@ -52,8 +65,14 @@ export async function batchedRows(
         concurrency: BATCHED_CONCURRENCY,
       });
       const row = { workload: 'batched', system, concurrency: BATCHED_CONCURRENCY, variant } as const;
-      rows.push({ ...row, metric: 'jobs_per_s', value: figures.jobsPerS });
-      rows.push({ ...row, metric: 'p50_ms', value: figures.p50 });
+      rows.push({ ...row, metric: 'jobs_per_s', value: round(figures.jobsPerS) });
+      rows.push({ ...row, metric: 'p50_ms', value: round(figures.p50) });
+      rows.push({ ...row, metric: 'batch_size', value: round(figures.batchSize) });
+    }
+    const rate = (variant: BatchVariant) =>
+      rows.find((row) => row.variant === variant && row.metric === 'jobs_per_s')?.value ?? 0;
+    if (rate('unbatched') > 0) {
+      log(`bench: ${system}: batched ÷ unbatched throughput ${round(rate('batched') / rate('unbatched'))}×`);
     }
   } finally {
     await worker.stop();

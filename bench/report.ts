@@ -21,6 +21,7 @@ const METRIC_ORDER = [
   'gateway_handout_p50_ms',
   'gateway_done_p50_ms',
   'rss_mb',
+  'batch_size',
 ];
 
 /** Lower is better for times and memory, higher for rates. */

@@ -15,6 +15,8 @@ export type Metric =
   | 'req_per_s'
   | 'gap_ms'
   | 'rss_mb'
+  /** `batched` workload: the mean number of jobs per handler call, as the jobs' outputs report it. */
+  | 'batch_size'
   /** The RunPod gateway's own time per job (hand-out plus done), and each part, from the API's clock. */
   | 'gateway_p50_ms'
   | 'gateway_p95_ms'
@@ -52,8 +54,8 @@ export interface BenchClient {
   /** Queues one 10 ms job without waiting for it; resolves with what `waitTick` needs. */
   enqueueTick(): Promise<string>;
   waitTick(key: string): Promise<TickTimes>;
-  /** Submits one job of `type` (the `batched` workload's types) and resolves once it has completed. */
-  run?(type: string): Promise<void>;
+  /** Submits one job of `type` (the `batched` workload's types) and resolves with its output once completed. */
+  run?(type: string): Promise<unknown>;
   /** Duplicate submission of a completed job (the cache hit); `prepare` makes and completes that job. */
   dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
   /** Status read of a completed job. */

@@ -88,7 +88,7 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
       await untilEnded(await submit('bench-noop', true));
     },
     async run(type) {
-      await untilEnded(await submit(type, true));
+      return (await untilEnded(await submit(type, true))).output;
     },
     async enqueueTick() {
       return (await submit('bench-tick', false)).id;

@@ -56,6 +56,8 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'batched gpuflow p50_ms 32 - batched',
         'batched gpuflow jobs_per_s 32 - unbatched',
         'batched gpuflow p50_ms 32 - unbatched',
+        'batched gpuflow batch_size 32 - batched',
+        'batched gpuflow batch_size 32 - unbatched',
         'latency temporal p50_ms 1 -',
         'latency temporal p95_ms 1 -',
         'latency temporal p99_ms 1 -',
