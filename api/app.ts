@@ -42,6 +42,8 @@ import type { WebhookSettings } from './services/webhook-guard.js';
 import { ApiMetrics } from './services/api-metrics.js';
 import { QueueSnapshots } from './services/queue-snapshots.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { workerRoutes } from './routes/workers.js';
+import { WorkerList } from './services/worker-list.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -96,6 +98,8 @@ export interface AppDeps {
   inFlightCacheMs?: number;
   /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
   queueFiguresIntervalMs?: number;
+  /** The workers' heartbeat period (GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS): `GET /v1/workers` says lost after 3. @defaultValue 10000 */
+  workerHeartbeatIntervalMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -246,6 +250,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const streams = new JobStreams(deps.client, jobs.reader);
   await app.register(streamRoutes, { streams, shutdown: shutdown.signal });
   await app.register(adminRoutes, { admin });
+  const workers = new WorkerList({
+    client,
+    temporalTimeoutMs,
+    heartbeatIntervalMs: deps.workerHeartbeatIntervalMs,
+    runners: (withinMs) => app.gateway?.runners.snapshot(withinMs) ?? [],
+  });
+  await app.register(workerRoutes, { workers });
   if (gateway) {
     app.decorate('gateway', gateway);
     app.addHook('onClose', () => gateway.close());

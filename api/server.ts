@@ -26,7 +26,7 @@ export async function runApiServer(
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
   // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
-  Runtime.install({ shutdownSignals: [] });
+  Runtime.install({ shutdownSignals: [], workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS });
   const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
@@ -46,6 +46,7 @@ export async function runApiServer(
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
+    workerHeartbeatIntervalMs: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
     gateway: {
       connection: workerConnection,
       dataConverter,

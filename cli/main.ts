@@ -196,6 +196,16 @@ program
   );
 
 program
+  .command('workers')
+  .description('list every worker process: job types, capacity, jobs running, draining or lost (admin key)')
+  .option('--json', 'print the API answer as JSON')
+  .action(
+    client(async (api, options: { json?: boolean }) =>
+      (await import('./worker-commands.js')).workersCommand(api, options),
+    ),
+  );
+
+program
   .command('resume')
   .description('resume a paused job type')
   .argument('<type>')

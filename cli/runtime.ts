@@ -29,6 +29,8 @@ export function installWorkerRuntime(env: Env, sdkMetricsAddress?: string): void
   Runtime.install({
     logger: new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print),
     shutdownSignals: [],
+    // Temporal's worker heartbeat (ListWorkers, `GET /v1/workers`): the SDK's default is 60 s.
+    workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
     ...(sdkMetricsAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true } } } }
       : {}),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { allowEntryProblem } from '../contracts/webhook-url.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES } from '../protocol/blobs.js';
+import { MAX_JOB_LOG_BYTES, MIN_JOB_LOG_BYTES } from '../protocol/logs.js';
 import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
 import { encryptionConfigProblems, encryptionKey, encryptionKeys, type EncryptionKeyEntry } from './encryption-keys.js';
 import { maxJobsInFlight, rateLimits } from './limits.js';
@@ -20,6 +21,9 @@ export interface ApiKey {
 }
 
 const JOB_TYPE = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The largest bound an operator may set on an attempt's log: the API reads every attempt's blob whole. */
+const MAX_JOB_LOG_CAP_BYTES = 64 * 1024 * 1024;
 
 const port = z.coerce.number().int().min(1).max(65_535);
 
@@ -165,7 +169,19 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+  /**
+   * How often every worker process (TS, Python, the API's gateway) sends Temporal its worker heartbeat, which
+   * `GET /v1/workers` reads; a worker is shown lost after three periods without one. Temporal accepts 1 s .. 60 s.
+   */
+  GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest log of one attempt of a job, bytes (past it the first and the newest lines are kept). */
+  GPUFLOW_MAX_JOB_LOG_BYTES: z.coerce
+    .number()
+    .int()
+    .min(MIN_JOB_LOG_BYTES)
+    .max(MAX_JOB_LOG_CAP_BYTES)
+    .default(MAX_JOB_LOG_BYTES),
 });
 export type Env = z.output<typeof EnvSchema> & {
   /**

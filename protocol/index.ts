@@ -3,6 +3,7 @@ export * from './activity.js';
 export * from './blobs.js';
 export * from './failures.js';
 export * from './heartbeat.js';
+export * from './logs.js';
 export * from './search-attributes.js';
 export * from './signals.js';
 export * from './stream.js';

@@ -32,6 +32,7 @@ import {
   MAX_LOG_LINE_CHARS,
   ProgressSchema,
 } from '../protocol/heartbeat.js';
+import { JOB_LOG_CONTENT_TYPE, JobLogLineSchema, MAX_JOB_LOG_BYTES } from '../protocol/logs.js';
 import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 import {
   AttemptFailedSchema,
@@ -92,6 +93,10 @@ const MESSAGES: Record<string, { schema: z.ZodType; description: string }> = {
     description: "The API's blob store marker, stored at store-markers/<token>.json and passed to every attempt",
   },
   artifact: { schema: ArtifactSchema, description: 'A file a handler stored, as the worker lists it' },
+  'job-log-line': {
+    schema: JobLogLineSchema,
+    description: "One line of a job attempt's log blob (JSON Lines at logs/<jobId>/<attempt>.jsonl)",
+  },
 };
 
 /** Every named constant a worker implementation needs, in one JSON document. */
@@ -115,6 +120,7 @@ function constants(): unknown {
       defaultThresholdBytes: DEFAULT_PAYLOAD_THRESHOLD_BYTES,
       maxThresholdBytes: MAX_PAYLOAD_THRESHOLD_BYTES,
     },
+    logs: { key: 'logs/<jobId>/<attempt>.jsonl', contentType: JOB_LOG_CONTENT_TYPE, maxBytes: MAX_JOB_LOG_BYTES },
     searchAttributes: { jobType: JobTypeKey.name, jobStatus: JobStatusKey.name },
   };
 }

@@ -32,8 +32,10 @@ function run(command: string, args: string[]): void {
   }
 }
 
-/** `.tools/py-venv/bin/python`, installed or brought up to date first. */
+/** `.tools/py-venv/bin/python`, installed or brought up to date first; `GPUFLOW_PYTHON` instead when set. */
 export function resolvePython(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+  // An interpreter managed by hand (the lock's packages installed, gpuflow importable): used as it is.
+  if (process.env.GPUFLOW_PYTHON) return process.env.GPUFLOW_PYTHON;
   const wanted = fingerprint();
   if (isExecutable(PY_PYTHON) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === wanted) return PY_PYTHON;
   log('Python environment missing or out of date: installing python/requirements-dev.lock into .tools/py-venv ...');

@@ -30,8 +30,16 @@ export interface RunnerState {
   jobs: number;
 }
 
+/** A runner as {@link Runners.snapshot} shows it; `jobsByType` holds the type of each job it holds. */
+export interface RunnerSnapshot {
+  worker: string;
+  types: string[];
+  jobsByType: string[];
+  lastSeenMs: number;
+}
+
 /** A runner not heard from for this long (no take, ping or post) is no longer counted, ms. */
-const RUNNER_STALE_MS = 60_000;
+export const RUNNER_STALE_MS = 60_000;
 
 /**
  * The gateway's view of its runners on this replica: who waits for a job of which type, and who holds jobs. It is
@@ -153,6 +161,25 @@ export class Runners {
         types: [...entry.types],
         lastSeenAt: new Date(entry.lastSeenMs).toISOString(),
         jobs: entry.jobs.size,
+      }));
+  }
+
+  /**
+   * Every runner seen in the last `withinMs` (read only, for `GET /v1/workers`): its types, the jobs it holds by
+   * type, when it was last heard from and whether a take of it is open now (waiting counts as alive).
+   */
+  snapshot(withinMs: number): RunnerSnapshot[] {
+    const now = Date.now();
+    const waiting = new Set<string>();
+    for (const queue of this.waiting.values())
+      for (const waiter of queue) if (!waiter.isGone()) waiting.add(waiter.worker);
+    return [...this.seen.entries()]
+      .filter(([worker, entry]) => waiting.has(worker) || now - entry.lastSeenMs <= withinMs)
+      .map(([worker, entry]) => ({
+        worker,
+        types: [...entry.types],
+        jobsByType: [...entry.jobs.values()],
+        lastSeenMs: waiting.has(worker) ? now : entry.lastSeenMs,
       }));
   }
 

@@ -29,6 +29,13 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 < number < 65536:
+        raise argparse.ArgumentTypeError("expected a port number (1 .. 65535)")
+    return number
+
+
 def _add_sources(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", help="handler files (.py) that define @gpuflow.job(...)")
     parser.add_argument("--runpod", metavar="FILE", help="an unmodified RunPod Serverless handler file")
@@ -46,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--idle-exit", type=_seconds, help="exit (code 0) after this long with no job running")
     worker.add_argument("--identity", help="worker id shown in job views (default <hostname>-<pid>)")
+    worker.add_argument("--metrics-port", type=_port, help="serve this worker's Prometheus /metrics on this port")
+    worker.add_argument(
+        "--sdk-metrics-port", type=_port, help="the Temporal SDK's Prometheus metrics port (default --metrics-port + 1)"
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0", help="address the metrics listen on (0.0.0.0)")
     test = commands.add_parser("test", help="run one job in this process, without Temporal, and print what it does")
     _add_sources(test)
     test.add_argument("--input", help="the input as JSON (default: test_input.json beside the file)")
@@ -123,6 +135,9 @@ def _run_worker(args: argparse.Namespace) -> int:
             grace_s=args.grace,
             idle_exit_s=args.idle_exit,
             identity=args.identity,
+            metrics_port=args.metrics_port,
+            sdk_metrics_port=args.sdk_metrics_port,
+            metrics_host=args.metrics_host,
         )
     )
     return 0

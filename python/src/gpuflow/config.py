@@ -16,6 +16,7 @@ from .protocol import CONTROL_TASK_QUEUE, DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_P
 
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
 DEFAULT_TEMPORAL_NAMESPACE = "default"
+DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS = 10_000
 
 
 class EnvError(Exception):
@@ -34,6 +35,8 @@ class WorkerEnv:
     control_task_queue: str
     #: The ring of ``GPUFLOW_ENCRYPTION_KEY(S)``, first key encrypting; None: payloads are stored as they are.
     encryption_keys: list[EncryptionKey] | None = None
+    #: ``GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS``: Temporal's worker heartbeat period (``GET /v1/workers``), ms.
+    worker_heartbeat_interval_ms: int = DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS
 
     @property
     def data_converter(self) -> DataConverter:
@@ -60,6 +63,15 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
             problems.append(
                 f"GPUFLOW_PAYLOAD_THRESHOLD_BYTES: a whole number from 1024 to {MAX_PAYLOAD_THRESHOLD_BYTES}"
             )
+    heartbeat_ms = DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS
+    raw = env.get("GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS")
+    if raw is not None:
+        try:
+            heartbeat_ms = int(raw)
+            if not 1000 <= heartbeat_ms <= 60_000:
+                raise ValueError
+        except ValueError:
+            problems.append("GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: a whole number from 1000 to 60000")
     s3_settings = (
         "GPUFLOW_S3_ENDPOINT",
         "GPUFLOW_S3_ACCESS_KEY_ID",
@@ -90,4 +102,5 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
         payload_threshold_bytes=threshold,
         control_task_queue=env.get("GPUFLOW_CONTROL_TASK_QUEUE", CONTROL_TASK_QUEUE),
         encryption_keys=encryption_keys,
+        worker_heartbeat_interval_ms=heartbeat_ms,
     )

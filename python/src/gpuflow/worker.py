@@ -12,14 +12,24 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activity import JobActivities, ReadyJob
 from .batch import check_batch_capacity
 from .config import WorkerEnv
 from .job import JobDefinition
-from .protocol import ANNOUNCE_TIMEOUT_S, JOB_TYPE_CATALOG_WORKFLOW, Signals, job_task_queue, job_type_catalog_id
+from .metrics import WorkerMetrics
+from .protocol import (
+    ACTIVITY,
+    ANNOUNCE_TIMEOUT_S,
+    JOB_TYPE_CATALOG_WORKFLOW,
+    Signals,
+    job_task_queue,
+    job_type_catalog_id,
+)
 
 
 def default_identity() -> str:
@@ -62,6 +72,19 @@ async def announce_job_types(client: Client, control_task_queue: str, types: lis
         print(f"worker {identity}: could not record its job types in the job type catalog: {err}", file=sys.stderr)
 
 
+def worker_runtime(env: WorkerEnv, sdk_metrics_address: str | None) -> Runtime:
+    """The Temporal runtime of this process: Temporal's worker heartbeat every ``GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS``
+    (the SDK's default is 60 s), and with ``sdk_metrics_address`` (``host:port``) the SDK's own Prometheus metrics
+    (``temporal_*``: polls, slots, task latencies) served there by the SDK, as the TS worker does."""
+    metrics = (
+        PrometheusConfig(bind_address=sdk_metrics_address, counters_total_suffix=True) if sdk_metrics_address else None
+    )
+    return Runtime(
+        telemetry=TelemetryConfig(metrics=metrics),
+        worker_heartbeat_interval=timedelta(milliseconds=env.worker_heartbeat_interval_ms),
+    )
+
+
 async def run_worker(
     definitions: Sequence[JobDefinition],
     env: WorkerEnv,
@@ -71,6 +94,9 @@ async def run_worker(
     idle_exit_s: float | None = None,
     identity: str | None = None,
     heartbeat_interval_s: float = 1.0,
+    metrics_port: int | None = None,
+    sdk_metrics_port: int | None = None,
+    metrics_host: str = "0.0.0.0",
     print_line: Callable[[str], None] = _say,
 ) -> None:
     """Serves the job types until SIGTERM or SIGINT (a drain: polling stops, running jobs get ``grace_s``), until
@@ -78,7 +104,13 @@ async def run_worker(
     identity = identity or default_identity()
     check_batch_capacity(definitions, capacity)
     ready = await prepare(definitions)
-    client = await Client.connect(**env.connect, data_converter=env.data_converter)
+    if metrics_port is not None and sdk_metrics_port is None:
+        sdk_metrics_port = metrics_port + 1
+    bracketed = f"[{metrics_host}]" if ":" in metrics_host else metrics_host
+    runtime = worker_runtime(env, None if sdk_metrics_port is None else f"{bracketed}:{sdk_metrics_port}")
+    client = await Client.connect(**env.connect, data_converter=env.data_converter, runtime=runtime)
+    metrics = WorkerMetrics() if metrics_port is not None else None
+    close_metrics = None if metrics is None or metrics_port is None else metrics.serve(metrics_port, metrics_host)
     stop = asyncio.Event()
     running = [0]
     idle_timer: list[asyncio.TimerHandle | None] = [None]
@@ -118,11 +150,21 @@ async def run_worker(
         on_start=on_start,
         on_end=on_end,
     )
+    execute_job: Callable[..., Any] = activities.execute_job
+    if metrics is not None:
+        inner = activities.execute_job
+        for job_type, job in ready.items():
+            metrics.serves(job_type, job.definition.capacity or capacity)
+
+        @activity.defn(name=ACTIVITY)
+        async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
+            return await metrics.attempt(str(request.get("type")), lambda: inner(request))
+
     workers = [
         Worker(
             client,
             task_queue=job_task_queue(job_type),
-            activities=[activities.execute_job],
+            activities=[execute_job],
             identity=identity,
             max_concurrent_activities=job.definition.capacity or capacity,
             graceful_shutdown_timeout=timedelta(seconds=grace_s),
@@ -146,6 +188,11 @@ async def run_worker(
         f"worker {identity}: serving {', '.join(ready)} (capacity {capacity} per type) on "
         f"{env.connect.get('target_host')}" + (f"; exits after {idle_exit_s:g} s without a job" if idle_exit_s else "")
     )
+    if metrics_port is not None:
+        print_line(
+            f"worker {identity}: metrics on http://{metrics_host}:{metrics_port}/metrics, "
+            f"SDK metrics on port {sdk_metrics_port}"
+        )
     arm_idle()
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -165,3 +212,5 @@ async def run_worker(
             loop.remove_signal_handler(sig)
         announcing.cancel()
         stopping.cancel()
+        if close_metrics is not None:
+            close_metrics()
