@@ -11,7 +11,8 @@ import {
   MAX_PROGRESS_MESSAGE_CHARS,
   type HeartbeatDetails,
 } from '../protocol/heartbeat.js';
-import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../protocol/signals.js';
+import { streamChunksSignal } from '../protocol/signals.js';
+import { HeartbeatSchedule } from './heartbeat-schedule.js';
 import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../sdk/define-job.js';
 import { isJobError } from '../sdk/job-error.js';
@@ -31,8 +32,12 @@ export interface ReadyJob {
 export interface JobActivityDeps {
   jobs: ReadonlyMap<string, ReadyJob>;
   workerId: string;
-  /** Lease renewal period, ms; also how fresh progress is in the API. Capped below a third of the lease. */
-  heartbeatIntervalMs?: number;
+  /**
+   * How fresh a running job's progress is in the API, ms, for jobs whose policy does not say
+   * (`policy.progressFreshnessMs`): changes are heartbeated at most this often. Silent jobs renew their lease
+   * three times per lease instead. @defaultValue 1000
+   */
+  progressFreshnessMs?: number;
   /** Where `ctx.log` lines go besides the heartbeat. */
   print?: (line: string) => void;
   /** Large inputs and outputs and the artifacts; the API's store. Unset: no artifacts, every output inline. */
@@ -85,18 +90,17 @@ export function createJobActivities(deps: JobActivityDeps) {
       const previous = parsedPrevious.success ? parsedPrevious.data : undefined;
       const details: HeartbeatDetails = { progress: null, log: [] };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
-      const beat = (): void => activity.heartbeat(details);
-      // The SDK copies the details when asked to heartbeat: changes made in the same tick (progress, then a
-      // checkpoint) go out together, so a view that shows some progress implies its checkpoint is stored too.
-      let beatQueued = false;
-      const beatSoon = (): void => {
-        if (beatQueued) return;
-        beatQueued = true;
-        queueMicrotask(() => {
-          beatQueued = false;
-          beat();
-        });
-      };
+      // Every heartbeat that reaches the server is a billable action: changes go out at the job's freshness, a
+      // silent job renews its lease three times per lease, and a job that ends sooner sends none. The lease is
+      // renewed here, not by the handler: a handler stuck in one long GPU call keeps it, and cancellation (which
+      // reaches an activity only in a heartbeat's response) still gets through. Changes made in the same tick
+      // (progress, then a checkpoint) go out together: a view that shows some progress has its checkpoint stored.
+      const beats = new HeartbeatSchedule({
+        send: () => activity.heartbeat(details),
+        freshnessMs: request.progressFreshnessMs ?? deps.progressFreshnessMs ?? 1000,
+        renewMs: Math.max(1, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3)),
+      });
+      const beatSoon = (): void => beats.changed();
       // Files stay in the store from attempt to attempt, and so does their list.
       const artifacts = [...(previous?.artifacts ?? [])];
       if (artifacts.length > 0) details.artifacts = artifacts;
@@ -113,21 +117,18 @@ export function createJobActivities(deps: JobActivityDeps) {
           beatSoon();
         },
       });
-      const periodMs = Math.min(deps.heartbeatIntervalMs ?? 1000, Math.floor((info.heartbeatTimeoutMs ?? 30_000) / 3));
-      // The lease is renewed here, not by the handler, and from the first moment: a handler stuck in one long GPU
-      // call keeps its lease, and cancellation (which reaches an activity only through a heartbeat's response)
-      // still gets through.
-      const timer = setInterval(beat, periodMs);
-      beat();
-      // Sent while the handler runs, not before it: a round trip to the server between two jobs is GPU idle time.
-      // It is awaited before the attempt ends either way, so the workflow still learns of the start first.
+      beats.start();
+      // A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
+      // before this attempt can fail, or its retry (which reads them from the server) would start without them.
+      if (info.attempt === 1 && resume && ('checkpoint' in details || artifacts.length > 0)) beats.now();
+      // The view of the running job comes from the pending activity (attempt, worker identity, start time); these
+      // facts reach the workflow with the attempt's end (its result, or its failure's details).
       const attemptFacts = {
         attempt,
         workerId: deps.workerId,
         scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
         startedAt: new Date().toISOString(),
       };
-      const started = signalJob(activity, attemptStartedSignal, attemptFacts);
       const handlerStartedMs = performance.now();
       try {
         const parsed = ready.definition.input.safeParse(await blobs.resolveInput(request.input));
@@ -181,7 +182,6 @@ export function createJobActivities(deps: JobActivityDeps) {
             })
           : await result;
         const handlerTimeMs = Math.round((performance.now() - handlerStartedMs) * 100) / 100;
-        await started;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         const finished = {
           output: await blobs.externalizeOutput(output ?? null),
@@ -196,20 +196,17 @@ export function createJobActivities(deps: JobActivityDeps) {
         });
         return finished;
       } catch (err) {
-        await started;
-        // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump).
-        const failureDetails: AttemptFailureDetails = artifacts.length > 0 ? { artifacts } : {};
+        // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump),
+        // and its view names the attempt that ended it.
+        const failureDetails: AttemptFailureDetails = { attemptFacts, ...(artifacts.length > 0 ? { artifacts } : {}) };
         const drainDetails: AttemptFailureDetails = { ...failureDetails, attempt };
         if ('checkpoint' in details) drainDetails.checkpoint = details.checkpoint;
         const failure =
           endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
           toApplicationFailure(err, failureDetails);
-        if (failure instanceof ApplicationFailure && !failure.nonRetryable) {
-          await signalJob(activity, attemptFailedSignal, { attempt });
-        }
         throw failure;
       } finally {
-        clearInterval(timer);
+        beats.stop();
       }
     },
   };
@@ -241,9 +238,8 @@ function endOfAbortedAttempt(
 export type JobActivities = ReturnType<typeof createJobActivities>;
 
 /**
- * Tells the job's workflow about this attempt. Awaited, so that the workflow learns of it before it can learn of
- * the attempt's end; bounded, so that a slow server delays the handler a little at most (the lease is already
- * being renewed). Losing a signal only makes the job's view poorer: it never fails the job.
+ * Sends the job's workflow a signal (stream chunks). Bounded, so that a slow server delays the handler a little at
+ * most (the lease is being renewed meanwhile).
  */
 async function signalJob<Arg>(activity: Context, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
   const execution = activity.info.workflowExecution;

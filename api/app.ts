@@ -38,6 +38,7 @@ import { RunPodService } from './services/runpod-service.js';
 import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
 import { JobTypeCatalog } from './services/job-type-catalog.js';
+import { InputSchemas } from './services/input-schemas.js';
 import type { WebhookSettings } from './services/webhook-guard.js';
 import { ApiMetrics } from './services/api-metrics.js';
 import { QueueSnapshots } from './services/queue-snapshots.js';
@@ -98,6 +99,10 @@ export interface AppDeps {
   inFlightCacheMs?: number;
   /** Time between two background reads of every job type's queue figures for `/metrics`, ms. @defaultValue 10000 */
   queueFiguresIntervalMs?: number;
+  /** The Temporal Web UI's address (GPUFLOW_TEMPORAL_UI_URL): job views link to their page there. @defaultValue none */
+  temporalUiUrl?: string | undefined;
+  /** Time between two background reads of the input schemas job workers published, ms. @defaultValue 5000 */
+  inputSchemasRefreshMs?: number;
   /** The workers' heartbeat period (GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS): `GET /v1/workers` says lost after 3. @defaultValue 10000 */
   workerHeartbeatIntervalMs?: number;
   /** Called for every route as it is registered, before any other hook sees it (route listings, the auth test). */
@@ -176,6 +181,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const controlTaskQueue = deps.controlTaskQueue ?? CONTROL_TASK_QUEUE;
   const { client, temporalTimeoutMs } = deps;
   const jobTypes = new JobTypeCatalog({ client, controlTaskQueue, temporalTimeoutMs, log: app.log });
+  const inputs = new InputSchemas({
+    readMemo: () => client.withDeadline(Date.now() + (temporalTimeoutMs ?? 5000), () => jobTypes.memo()),
+    refreshMs: deps.inputSchemasRefreshMs,
+    log: app.log,
+  });
+  // In the background: an API that starts while Temporal is down still starts (and checks nothing until it reads).
+  app.addHook('onReady', async () => {
+    void inputs.start();
+  });
+  app.addHook('onClose', () => inputs.stop());
   const { blobs, payloadThresholdBytes } = deps;
   // Long waits end at once when the API closes (they answer the current view), so a shutdown takes moments.
   const shutdown = new AbortController();
@@ -221,10 +236,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     controlTaskQueue,
     temporalTimeoutMs,
     jobTypes,
+    inputs,
     metrics,
     webhooks: deps.webhooks,
     blobs,
     payloadThresholdBytes,
+    ui: deps.temporalUiUrl ? { url: deps.temporalUiUrl, namespace: deps.namespace } : undefined,
   });
   const gateway = deps.gateway
     ? new RunPodGateway({

@@ -41,6 +41,7 @@ export async function runApiServer(
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
     blobs: createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+    temporalUiUrl: env.GPUFLOW_TEMPORAL_UI_URL,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
     requestTimeoutMs: env.GPUFLOW_API_REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.GPUFLOW_API_CONNECTION_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { measureCost } from './cost.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
 import type { BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
 import { batchedRun } from './batched.js';
@@ -23,6 +24,8 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
     }
     case 'batched':
       return batchedRun(client, request);
+    case 'cost':
+      return measureCost(client, request);
     case 'enqueue-ticks':
       return enqueueTicks(client, request.n);
     case 'wait-ticks':

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
-import { startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
 import { batchedRows } from './batched.js';
 import { startDriver, type Driver } from './driver-handle.js';
 import { ensurePeerPackages, startPostgres, startRedis } from './infra.js';
@@ -12,7 +12,7 @@ import { Cleanup, PROJECT_ROOT, sampleRss } from './procs.js';
 import { dispatchGaps, median, round, type Percentiles } from './stats.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
 import type { RunningSystem, SystemContext } from './systems/system.js';
-import type { ProcessRole, ResultRow, SystemName, TickTimes, WorkloadName } from './types.js';
+import type { CostJob, ProcessRole, ResultRow, SystemName, TickTimes, WorkloadName } from './types.js';
 
 /** How much work each workload does. */
 export interface Sizes {
@@ -28,6 +28,8 @@ export interface Sizes {
   /** Jobs per repetition of each variant of the `batched` workload. */
   batchedJobs: number;
   reps: number;
+  /** How long the cost workload's progress job runs, s (it reports progress every second). */
+  costProgressSeconds: number;
 }
 
 export const FULL: Sizes = {
@@ -40,6 +42,7 @@ export const FULL: Sizes = {
   requestConcurrency: 10,
   batchedJobs: 640,
   reps: 3,
+  costProgressSeconds: 60,
 };
 export const QUICK: Sizes = {
   warmup: 3,
@@ -51,6 +54,7 @@ export const QUICK: Sizes = {
   requestConcurrency: 10,
   batchedJobs: 160,
   reps: 1,
+  costProgressSeconds: 60,
 };
 
 export interface BenchOptions {
@@ -104,13 +108,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         machine.temporalServer = temporalCliVersion(cliPath).replace(/\s+/g, ' ');
         const dir = mkdtempSync(join(tmpdir(), 'gpuflow-bench-temporal-'));
         cleanup.add('temporal data', () => rmSync(dir, { recursive: true, force: true }));
+        const metricsPort = await freePort();
         const server = await startTemporalDevServer({
           cliPath,
           uiPort: null,
+          metricsPort,
           ...(options.temporalDbFile ? { dbFilename: join(dir, 'temporal.sqlite') } : {}),
         });
         cleanup.add('temporal server', () => server.stop());
         context.temporalAddress = server.address;
+        context.temporalMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
         machine.temporalStore = options.temporalDbFile ? 'SQLite file' : 'in memory (start-dev default)';
       }
       if (system === 'bullmq' && !context.redisUrl) {
@@ -135,6 +142,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       cleanup.add(`${system} driver`, () => driver.proc.stop());
       try {
         results.push(...(await runWorkloads(system, running, driver, wanted, options.sizes, log)));
+        if (wanted.has('cost')) results.push(...(await runCost(system, context, driver, options.sizes, log)));
       } finally {
         await driver.close();
         await running.stop();
@@ -146,6 +154,32 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   machine.durationS = round((Date.now() - startedAt) / 1000, 1);
   machine.loadEnd = round(loadavg()[0]!, 1);
   return { machine, settings, results };
+}
+
+/** One job of each cost kind, counted exactly (no repetitions: the counts do not vary from run to run). */
+async function runCost(
+  system: SystemName,
+  context: SystemContext,
+  driver: Driver,
+  sizes: Sizes,
+  log: (line: string) => void,
+): Promise<ResultRow[]> {
+  if (system !== 'gpuflow' && system !== 'temporal') return [];
+  log(`bench: ${system}: cost of a no-op job and of a ${sizes.costProgressSeconds} s job reporting progress`);
+  const rows = await driver.call<{ job: CostJob; metric: ResultRow['metric']; value: number }[]>({
+    op: 'cost',
+    temporalAddress: context.temporalAddress!,
+    metricsUrl: context.temporalMetricsUrl!,
+    progressSeconds: sizes.costProgressSeconds,
+  });
+  return rows.map((row) => ({
+    workload: 'cost',
+    system,
+    metric: row.metric,
+    concurrency: 1,
+    value: row.value,
+    job: row.job,
+  }));
 }
 
 function packageVersion(name: string): string {

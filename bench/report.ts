@@ -22,13 +22,20 @@ const METRIC_ORDER = [
   'gateway_done_p50_ms',
   'rss_mb',
   'batch_size',
+  'history_events',
+  'workflow_tasks',
+  'signals',
+  'sa_upserts',
+  'memo_upserts',
+  'heartbeats',
+  'actions',
 ];
 
 /** Lower is better for times and memory, higher for rates. */
 const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
 
 const keyOf = (row: ResultRow): string =>
-  `${row.workload}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.variant ?? ''}`;
+  `${row.workload}|${row.job ?? ''}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.variant ?? ''}`;
 
 /**
  * The results as one Markdown table: a line per figure, a column per system, gpuflow's ratio to each peer
@@ -45,6 +52,7 @@ export function formatTable(report: BenchReport): string {
   const sorted = [...lines.values()].sort(
     (a, b) =>
       WORKLOADS.indexOf(a.row.workload) - WORKLOADS.indexOf(b.row.workload) ||
+      (a.row.job ?? '').localeCompare(b.row.job ?? '') ||
       METRIC_ORDER.indexOf(a.row.metric) - METRIC_ORDER.indexOf(b.row.metric) ||
       (a.row.concurrency ?? 0) - (b.row.concurrency ?? 0) ||
       ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? '') ||
@@ -65,7 +73,9 @@ export function formatTable(report: BenchReport): string {
     const { row } = line;
     const metric = row.process
       ? `${row.metric} (${row.process})`
-      : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.variant ? ` (${row.variant})` : ''}`;
+      : row.job
+        ? `${row.metric} (${row.job}) ↓`
+        : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.variant ? ` (${row.variant})` : ''}`;
     const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
     for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
     for (const [a, b] of ratios) {

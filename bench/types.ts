@@ -4,7 +4,16 @@
 export const SYSTEMS = ['gpuflow', 'gpuflow-python', 'gpuflow-runpod-gateway', 'temporal', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
-export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory', 'batched'] as const;
+export const WORKLOADS = [
+  'latency',
+  'throughput',
+  'dispatch-gap',
+  'dedup',
+  'status',
+  'memory',
+  'cost',
+  'batched',
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export type Metric =
@@ -21,7 +30,18 @@ export type Metric =
   | 'gateway_p50_ms'
   | 'gateway_p95_ms'
   | 'gateway_handout_p50_ms'
-  | 'gateway_done_p50_ms';
+  | 'gateway_done_p50_ms'
+  /** Cost workload: counted from one job's history and the server's heartbeat calls (bench/cost.ts). */
+  | 'history_events'
+  | 'workflow_tasks'
+  | 'signals'
+  | 'sa_upserts'
+  | 'memo_upserts'
+  | 'heartbeats'
+  | 'actions';
+
+/** The jobs the cost workload counts: a no-op, and one that runs N s reporting progress every second. */
+export type CostJob = 'noop' | `progress-${number}s`;
 
 /** Which process a memory figure is about: `client` is gpuflow's API process and the peers' producer process. */
 export type ProcessRole = 'client' | 'worker' | 'orchestrator';
@@ -35,6 +55,8 @@ export interface ResultRow {
   value: number;
   /** Memory rows only. */
   process?: ProcessRole;
+  /** Cost rows only: which job. */
+  job?: CostJob;
   /** `batched` rows only: the job type declared a batch, or the same handler ran one job per call. */
   variant?: BatchVariant;
 }
@@ -60,6 +82,8 @@ export interface BenchClient {
   dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
   /** Status read of a completed job. */
   status?: { prepare(): Promise<void>; read(): Promise<void> };
+  /** Cost workload: each runs one job to its end and resolves with its workflow id. */
+  cost?: { noop(): Promise<string>; progress(seconds: number): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -68,6 +92,7 @@ export type DriverRequest =
   | { id: number; op: 'latency'; n: number; reps: number; warmup: number }
   | { id: number; op: 'throughput'; n: number; reps: number; concurrency: number }
   | { id: number; op: 'dedup' | 'status'; n: number; reps: number; concurrency: number }
+  | { id: number; op: 'cost'; temporalAddress: string; metricsUrl: string; progressSeconds: number }
   | { id: number; op: 'batched'; type: string; n: number; reps: number; concurrency: number }
   | { id: number; op: 'enqueue-ticks'; n: number }
   | { id: number; op: 'wait-ticks'; keys: string[] }

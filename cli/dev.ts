@@ -22,7 +22,12 @@ const DEV_WEBHOOK_ALLOW_PRIVATE = ['127.0.0.0/8', '::1/128', 'localhost'];
  * settings (a Cloud profile, an API key, TLS) carry over, and a profile file of their own, written here, stands in
  * for the user's default temporal.toml.
  */
-export function devChildrenEnv(env: Env, temporalAddress: string, dataDir: string): NodeJS.ProcessEnv {
+export function devChildrenEnv(
+  env: Env,
+  temporalAddress: string,
+  dataDir: string,
+  temporalUiUrl?: string | null,
+): NodeJS.ProcessEnv {
   const devProfile = join(dataDir, 'temporal.toml');
   writeFileSync(
     devProfile,
@@ -40,6 +45,8 @@ export function devChildrenEnv(env: Env, temporalAddress: string, dataDir: strin
       GPUFLOW_WEBHOOK_ALLOW_PRIVATE: [...DEV_WEBHOOK_ALLOW_PRIVATE, ...env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE].join(','),
       // The API and the worker share the directory blob store under it, whatever their working directory.
       GPUFLOW_DATA_DIR: dataDir,
+      // Every job's view then links to its page in the dev server's UI.
+      ...(temporalUiUrl ? { GPUFLOW_TEMPORAL_UI_URL: temporalUiUrl } : {}),
     },
     usersTemporalSetting,
   );
@@ -129,7 +136,7 @@ export async function runDev(env: Env, options: DevOptions = { modules: [], watc
   writePidFile(pidFile, server.process.pid);
   if (stopping) return;
 
-  const childrenEnv = devChildrenEnv(env, server.address, dataDir);
+  const childrenEnv = devChildrenEnv(env, server.address, dataDir, server.uiUrl);
   const workerArgs = ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)];
   const start = (name: string, args: string[]): DevChild => {
     const started = spawnDevChild(name, process.execPath, [BIN, ...args], childrenEnv, write);

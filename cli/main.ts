@@ -74,6 +74,12 @@ program
   .option('--idle-exit <seconds>', 'exit (code 0) after this long with no job running: scale to zero', seconds)
   .option('--identity <id>', 'worker id shown in job views (default <hostname>-<pid>)')
   .option(
+    '--progress-freshness <seconds>',
+    "how fresh running jobs' progress is (heartbeats at most this often; a job's policy.progressFreshnessMs wins)",
+    seconds,
+    1,
+  )
+  .option(
     '--metrics-port <port>',
     "serve Prometheus metrics on this port (the Temporal SDK's on the next one)",
     positiveInt,

@@ -54,6 +54,8 @@ export interface JobWorkerProcessOptions {
   grace: number;
   idleExit?: number;
   identity?: string;
+  /** Seconds: running jobs' changes are heartbeated at most this often. @defaultValue 1 */
+  progressFreshness?: number;
   /** The worker's own `/metrics` port; unset: no metrics served. */
   metricsPort?: number;
   /** The Temporal SDK's Prometheus port. @defaultValue metricsPort + 1 */
@@ -88,6 +90,8 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       metrics,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
       ...(options.identity ? { identity: options.identity } : {}),
+      // At least the 100 ms the SDK's own heartbeat throttle holds.
+      progressFreshnessMs: Math.max(100, Math.round((options.progressFreshness ?? 1) * 1000)),
     });
     onShutdownSignal((signal) => {
       console.log(`worker ${worker.identity}: ${signal}, draining (running jobs get ${options.grace} s to finish)`);

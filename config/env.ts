@@ -158,6 +158,8 @@ const EnvSchema = z.object({
   GPUFLOW_ENCRYPTION_KEY: encryptionKey.optional(),
   /** A key ring instead of one key, for rotation: `new:<key>,old:<key>`; the first encrypts, all decrypt. */
   GPUFLOW_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Address of the Temporal Web UI (`npm run dev` sets it): a job's view then links to its page there. */
+  GPUFLOW_TEMPORAL_UI_URL: z.url().optional(),
   /** Origins of the Temporal Web UI that may call the codec endpoint (`/v1/codec`) from a browser, comma-separated. */
   GPUFLOW_CODEC_CORS_ORIGINS: z
     .string()

@@ -78,6 +78,13 @@ export const JobPolicySchema = z.strictObject({
    */
   heartbeatTimeoutMs: z.number().int().min(SECOND_MS).max(600_000).default(30_000),
   /**
+   * How fresh the running job's progress must be in its view, ms: the worker heartbeats changes at most this often
+   * (each heartbeat is a billable action on Temporal Cloud), and a cancel reaches a handler that reports progress
+   * within about this long. A job that reports nothing renews its lease three times per `heartbeatTimeoutMs`.
+   * Absent: the worker's setting (`--progress-freshness`, 1 s by default).
+   */
+  progressFreshnessMs: z.number().int().min(100).max(600_000).optional(),
+  /**
    * 1 is dispatched first, 5 last (Temporal task priority).
    * @defaultValue 3
    */
@@ -152,7 +159,10 @@ export const JobViewSchema = z.object({
     .object({
       /** Workers that polled the job type's task queue in the last few minutes. */
       workers: z.number().int(),
-      /** Jobs of this type waiting for a worker (approximate). */
+      /**
+       * Jobs of this type waiting for a worker, this one included (approximate: Temporal's figure is cached for a
+       * few seconds).
+       */
       backlogCount: z.number().int(),
       /** The job type is paused (`POST /v1/queues/:type/pause`): no worker gets a job of it until it resumes. */
       paused: z.boolean(),
@@ -160,6 +170,8 @@ export const JobViewSchema = z.object({
     .optional(),
   /** Files the handler stored with `ctx.artifact`, listed while it runs and after it ends (`[]` when none). */
   artifacts: z.array(ArtifactViewSchema),
+  /** The job's page in the Temporal Web UI, when the API knows the UI's address (GPUFLOW_TEMPORAL_UI_URL). */
+  temporalUiUrl: z.url().optional(),
 });
 export type JobView = z.output<typeof JobViewSchema>;
 

@@ -35,6 +35,8 @@ export interface JobReaderOptions {
   temporalTimeoutMs?: number | undefined;
   /** The error an unknown job is reported with. @defaultValue a {@link JobNotFoundError} */
   notFound?: (jobId: string) => Error;
+  /** The Temporal Web UI, when its address is known: each view gets `temporalUiUrl`, the run's page there. */
+  ui?: { url: string; namespace: string } | undefined;
 }
 
 /** How long a request may wait for its job to end (`?wait=<ms>`), and what stops the wait early. */
@@ -68,8 +70,10 @@ export class JobReader {
   private readonly notFound: (jobId: string) => Error;
   private readonly queueStates: JobQueueStates;
   private readonly completedRuns = new CompletedRunOutputs();
+  private readonly ui: JobReaderOptions['ui'];
 
   constructor(options: JobReaderOptions) {
+    this.ui = options.ui;
     this.client = options.client;
     this.blobs = options.blobs;
     this.values = options.values ?? new WorkerValues();
@@ -152,8 +156,11 @@ export class JobReader {
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
       const queue = await this.queueStates.of(view.type);
-      view.queue = { workers: queue.workers.length, backlogCount: queue.backlogCount, paused: queue.paused !== null };
+      // Temporal's backlog figure is cached for seconds (0 just after a submit): this job waits too, so count it.
+      const backlogCount = Math.max(queue.backlogCount, 1);
+      view.queue = { workers: queue.workers.length, backlogCount, paused: queue.paused !== null };
     }
+    if (this.ui) view.temporalUiUrl = temporalUiUrlOf(this.ui, jobId, description.runId);
     return { view, runId: description.runId };
   }
 
@@ -205,4 +212,10 @@ export class JobReader {
       throw err;
     }
   }
+}
+
+/** The run's page in the Temporal Web UI. */
+export function temporalUiUrlOf(ui: { url: string; namespace: string }, jobId: string, runId: string): string {
+  const path = ['namespaces', ui.namespace, 'workflows', jobId, runId, 'history'].map(encodeURIComponent).join('/');
+  return `${ui.url.replace(/\/+$/, '')}/${path}`;
 }

@@ -89,11 +89,14 @@ export function buildJobView(
       attempt: queued ? attempt - 1 : attempt,
       progress: details?.progress ?? null,
       startedAt: queued ? base.startedAt : (iso(startedMs) ?? base.startedAt),
-      // The attempt's own report names the worker that runs it; Temporal's poller identity would name the gateway
-      // for a job an HTTP runner holds.
+      // The attempt's heartbeat (or, from workers of an earlier build, its start report) names the worker that runs
+      // it; Temporal's poller identity would name the gateway for a job an HTTP runner holds.
       workerId: queued
         ? base.workerId
-        : (memo.attempt === attempt ? memo.workerId : undefined) || pending.lastWorkerIdentity || base.workerId,
+        : details?.workerId ||
+          (memo.attempt === attempt ? memo.workerId : undefined) ||
+          pending.lastWorkerIdentity ||
+          base.workerId,
     };
   }
 

@@ -64,6 +64,14 @@ export function jobsQuery(filter: JobsFilter): string {
   return parts.join(' AND ');
 }
 
+/**
+ * Running runs of the jobs filtered like {@link jobsQuery}: queued and in progress alike. Workers no longer report an
+ * attempt's start, so JobStatus stays IN_QUEUE until the end; a describe (the pending activity) tells the two apart.
+ */
+export function runningJobsQuery(filter: Omit<JobsFilter, 'status'>): string {
+  return `${jobsQuery(filter)} AND ExecutionStatus = 'Running'`;
+}
+
 /** Statuses a job's run can end with and still be replaced by a newer run under the same id. */
 export const REPLACEABLE_STATUSES: ReadonlySet<JobStatus> = new Set(['FAILED', 'TIMED_OUT', 'CANCELLED']);
 

@@ -35,12 +35,18 @@ export const ExecuteJobInputSchema = z.object({
   resume: ExecuteJobResumeSchema.optional(),
   /** The API's store marker (section 7): check it before the attempt's first blob. Absent: no check. */
   blobStore: BlobStoreMarkerSchema.optional(),
+  /**
+   * The job's `policy.progressFreshnessMs`: its changes are heartbeated at most this often (section 4). Absent: the
+   * worker's own setting.
+   */
+  progressFreshnessMs: z.number().int().min(100).optional(),
 });
 export type ExecuteJobInput = z.output<typeof ExecuteJobInputSchema>;
 
 /**
- * Facts of the attempt that ran, as the worker saw them. Sent in the `attemptStarted` signal while it runs and
- * again in the result, so a finished job's view does not depend on that signal having arrived.
+ * Facts of the attempt that ran, as the worker saw them: in the result, and in the details of a failure or
+ * cancellation. Workers of protocol 1 before this also sent them in the `attemptStarted` signal while the attempt
+ * ran; a running job's view now reads them from the pending activity instead.
  */
 export const AttemptFactsSchema = z.object({
   /** 1 for the first attempt (Temporal's activity attempt). */
@@ -61,7 +67,7 @@ export type AttemptFacts = z.output<typeof AttemptFactsSchema>;
 export const ExecuteJobResultSchema = z.object({
   output: z.unknown(),
   artifacts: z.array(ArtifactSchema),
-  /** Optional for workers of an earlier build; the workflow then keeps what `attemptStarted` said. */
+  /** Optional for workers of an earlier build; the workflow then keeps what their `attemptStarted` said. */
   attemptFacts: AttemptFactsSchema.optional(),
   /** ms the handler itself ran, from the input parsed to the output ready (optional). */
   handlerTimeMs: z.number().min(0).optional(),

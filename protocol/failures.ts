@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttemptFactsSchema } from './activity.js';
 import { ArtifactSchema } from './blobs.js';
 
 /**
@@ -61,6 +62,8 @@ export const AttemptFailureDetailsSchema = z.object({
   attempt: z.number().int().min(1).optional(),
   /** The attempt's last checkpoint (the previous attempt's if it made none); absent when there is none. */
   checkpoint: z.unknown().optional(),
+  /** The facts of the attempt that ended (optional): the view of a job that did not complete names its last attempt. */
+  attemptFacts: AttemptFactsSchema.optional(),
 });
 export type AttemptFailureDetails = z.output<typeof AttemptFailureDetailsSchema>;
 

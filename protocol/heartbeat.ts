@@ -31,5 +31,10 @@ export const HeartbeatDetailsSchema = z.object({
   checkpoint: z.unknown().optional(),
   /** Files stored so far, carried from attempt to attempt like the checkpoint. */
   artifacts: z.array(ArtifactSchema).max(MAX_ARTIFACTS_PER_JOB).optional(),
+  /**
+   * The worker that runs the attempt, when it is not the Temporal identity that took the task (a runner behind the
+   * gateway). Absent: the pending activity's `lastWorkerIdentity` names it.
+   */
+  workerId: z.string().min(1).max(256).optional(),
 });
 export type HeartbeatDetails = z.output<typeof HeartbeatDetailsSchema>;

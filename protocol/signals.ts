@@ -39,4 +39,16 @@ export { StreamBatchSchema };
  * signal-with-start when it starts (Temporal can neither list task queues nor group by a Keyword attribute).
  */
 export const JobTypesSeenSchema = z.array(z.string());
-export const jobTypesSeenSignal = defineSignal<[string[]]>(SignalNames.jobTypesSeen);
+
+/** Largest JSON Schema of one type's input that the catalog keeps, in characters of its JSON; a larger one is dropped. */
+export const MAX_INPUT_SCHEMA_CHARS = 16 * 1024;
+
+/**
+ * Second, optional argument of `jobTypesSeen`: each type's input JSON Schema (draft 2020-12), by type, for the
+ * types whose schema the worker knows. The API checks a submission's `input` against it (a 400 naming the field);
+ * a type with none is accepted as it is. Older senders pass no second argument.
+ */
+export const JobInputSchemasSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+export type JobInputSchemas = z.output<typeof JobInputSchemasSchema>;
+
+export const jobTypesSeenSignal = defineSignal<[string[], JobInputSchemas?]>(SignalNames.jobTypesSeen);

@@ -37,7 +37,9 @@ import { JobStatusKey, JobTypeKey } from '../protocol/search-attributes.js';
 import {
   AttemptFailedSchema,
   AttemptStartedSchema,
+  JobInputSchemasSchema,
   JobTypesSeenSchema,
+  MAX_INPUT_SCHEMA_CHARS,
   SignalNames,
   StreamBatchSchema,
   jobTypesSeenSignal,
@@ -79,6 +81,10 @@ const MESSAGES: Record<string, { schema: z.ZodType; description: string }> = {
     schema: JobTypesSeenSchema,
     description: `Argument of the ${jobTypesSeenSignal.name} signal (to the job type catalog workflow)`,
   },
+  'signal-input-schemas': {
+    schema: JobInputSchemasSchema,
+    description: `Optional second argument of the ${jobTypesSeenSignal.name} signal: each type's input JSON Schema, by type`,
+  },
   'attempt-failure-details': {
     schema: AttemptFailureDetailsSchema,
     description: "First detail of a worker's ApplicationFailure or cancellation",
@@ -115,6 +121,7 @@ function constants(): unknown {
       maxCheckpointBytes: MAX_CHECKPOINT_BYTES,
     },
     stream: STREAM_LIMITS,
+    jobTypeCatalog: { maxInputSchemaChars: MAX_INPUT_SCHEMA_CHARS },
     artifacts: { namePattern: ARTIFACT_NAME_PATTERN.source, maxPerJob: MAX_ARTIFACTS_PER_JOB },
     payloads: {
       defaultThresholdBytes: DEFAULT_PAYLOAD_THRESHOLD_BYTES,

@@ -23,6 +23,8 @@ export interface DevServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Its own process group, so a terminal's Ctrl-C reaches only the parent, which stops it in order. */
   detached?: boolean;
+  /** Port of the server's Prometheus `/metrics` (the bench counts heartbeat calls there). @defaultValue a random one */
+  metricsPort?: number;
 }
 
 export interface DevServer {
@@ -82,6 +84,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     mkdirSync(dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);
   }
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', registration);
   args.push(
     '--dynamic-config-value',

@@ -6,7 +6,7 @@ import { createJobActivities, type JobActivities, type ReadyJob } from '../activ
 import { checkBatchCapacity } from '../activities/batcher.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
-import { announceJobTypes } from './job-type-announcer.js';
+import { announceJobTypes, inputSchemasOf } from './job-type-announcer.js';
 import type { JobWorkerMetrics } from './job-worker-metrics.js';
 
 export interface JobWorkerOptions {
@@ -25,8 +25,11 @@ export interface JobWorkerOptions {
   shutdownGraceMs?: number;
   /** The worker id shown in job views. @defaultValue `<hostname>-<pid>` */
   identity?: string;
-  /** Lease renewal period, ms. @defaultValue 1000 */
-  heartbeatIntervalMs?: number;
+  /**
+   * How fresh running jobs' progress is, ms, for jobs whose policy does not say: changes are heartbeated at most
+   * this often; a silent job renews its lease three times per lease. @defaultValue 1000
+   */
+  progressFreshnessMs?: number;
   /**
    * Scale to zero: after this long with no job running (counted from the start, or from the last job's end), the
    * worker shuts down by itself and `run()` resolves. Unset: never.
@@ -75,7 +78,7 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
   const inner = createJobActivities({
     jobs: ready,
     workerId: identity,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    progressFreshnessMs: options.progressFreshnessMs,
     print: options.print,
     blobs: options.blobs,
     payloadThresholdBytes: options.payloadThresholdBytes,
@@ -106,14 +109,17 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
         dataConverter: options.dataConverter,
         maxConcurrentActivityTaskExecutions: options.capacity ?? 1,
         shutdownGraceTime: options.shutdownGraceMs ?? 30_000,
-        // Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
-        maxHeartbeatThrottleInterval: '1s',
-        defaultHeartbeatThrottleInterval: '1s',
+        // The activity spaces its heartbeats itself (at the job's progress freshness, or a third of its lease):
+        // the SDK's own throttle must not hold them longer than the shortest freshness a job may ask for.
+        maxHeartbeatThrottleInterval: 100,
+        defaultHeartbeatThrottleInterval: 100,
       }),
     ),
   );
   const { connection, namespace, controlTaskQueue, dataConverter } = options;
-  announceJobTypes({ connection, namespace, controlTaskQueue, types: [...ready.keys()], identity, dataConverter });
+  const types = [...ready.keys()];
+  const inputSchemas = inputSchemasOf(options.jobs.filter((job) => ready.has(job.type)));
+  announceJobTypes({ connection, namespace, controlTaskQueue, types, inputSchemas, identity, dataConverter });
 
   let stopping = false;
   function shutdown(): void {

@@ -1,10 +1,19 @@
-import { condition, makeContinueAsNewFunc, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  makeContinueAsNewFunc,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   JOB_TYPE_CATALOG_MAX_TYPES,
   type JobTypeCatalogInput,
   type JobTypeCatalogMemo,
 } from '../contracts/job-types.js';
-import { jobTypesSeenSignal } from '../protocol/signals.js';
+import { JOB_TYPE_CATALOG_DETAILS } from '../contracts/job-summaries.js';
+import { jobTypesSeenSignal, type JobInputSchemas } from '../protocol/signals.js';
+import { InputSchemaShelf } from './input-schema-shelf.js';
 
 const DEFAULT_MAX_HISTORY_LENGTH = 2000;
 const MAX_TYPE_LENGTH = 63;
@@ -25,14 +34,23 @@ export async function jobTypeCatalog(input: JobTypeCatalogInput): Promise<void> 
   const maxHistoryLength = input.maxHistoryLength ?? DEFAULT_MAX_HISTORY_LENGTH;
   // Continue-as-new passes the memo along, but a run started with types publishes them anyway (cheap, once).
   let changed = types.size > 0;
+  const schemas = new InputSchemaShelf(input.inputSchemas);
+  // The UI's "current details" (a query, answered while an orchestrator runs): a continued run has no static ones.
+  setCurrentDetails(JOB_TYPE_CATALOG_DETAILS);
 
-  setHandler(jobTypesSeenSignal, (seen) => {
+  setHandler(jobTypesSeenSignal, (seen, published) => {
     for (const type of Array.isArray(seen) ? seen : []) {
       if (!plausible(type) || types.has(type) || types.size >= JOB_TYPE_CATALOG_MAX_TYPES) continue;
       types.add(type);
       changed = true;
     }
+    // Older senders publish no schemas; a schema is kept only for a type the catalog holds.
+    if (schemas.put(published, (type) => types.has(type))) changed = true;
   });
+  const memoOf = (sorted: string[]): JobTypeCatalogMemo => {
+    const inputSchemas: JobInputSchemas | undefined = schemas.sorted();
+    return inputSchemas ? { types: sorted, inputSchemas } : { types: sorted };
+  };
 
   const historyIsLong = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistoryLength;
@@ -41,14 +59,18 @@ export async function jobTypeCatalog(input: JobTypeCatalogInput): Promise<void> 
     await condition(() => changed || historyIsLong());
     const sorted = [...types].sort();
     if (changed) {
-      const memo: JobTypeCatalogMemo = { types: sorted };
-      upsertMemo({ ...memo });
+      upsertMemo({ ...memoOf(sorted) });
       changed = false;
     }
     if (historyIsLong()) {
       // Signal handlers are synchronous, so every signal delivered so far is in `types` already.
-      const memo: JobTypeCatalogMemo = { types: sorted };
-      await makeContinueAsNewFunc<typeof jobTypeCatalog>({ memo: { ...memo } })({ types: sorted, maxHistoryLength });
+      const memo = memoOf(sorted);
+      const inputSchemas = memo.inputSchemas ? { inputSchemas: memo.inputSchemas } : {};
+      await makeContinueAsNewFunc<typeof jobTypeCatalog>({ memo: { ...memo } })({
+        types: sorted,
+        ...inputSchemas,
+        maxHistoryLength,
+      });
     }
   }
 }

@@ -18,6 +18,7 @@ import type { JobActivities } from '../activities/execute-job.js';
 import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
 import type { JobPolicy } from '../contracts/job.js';
 import type { JobStatus } from '../contracts/status.js';
+import { attemptActivitySummary } from '../contracts/job-summaries.js';
 import { ExecuteJobResultSchema, type ExecuteJobResume } from '../protocol/activity.js';
 import type { Artifact } from '../protocol/blobs.js';
 import {
@@ -37,6 +38,7 @@ import {
   streamChunksSignal,
 } from '../protocol/signals.js';
 import { jobTaskQueue } from '../protocol/task-queues.js';
+import { attemptFactsOfFailure } from './attempt-facts.js';
 import { startWebhookDelivery } from './deliver-webhook.js';
 import { attemptsLeft, resumeAfterDrain, type DrainState } from './drained-attempt.js';
 
@@ -99,9 +101,13 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
       // Don't report cancellation until the handler has really stopped: a GPU is not free before that.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       priority: { priorityKey: job.policy.priority },
+      // What the Temporal UI shows for this activity (user metadata: no effect on replay).
+      summary: attemptActivitySummary(job.type, job.policy.maxAttempts, drain.drains),
     });
     const blobStore = job.blobStore ? { blobStore: job.blobStore } : {};
-    return execute({ jobId: job.jobId, type: job.type, input: job.input, ...(resume ? { resume } : {}), ...blobStore });
+    const freshness = job.policy.progressFreshnessMs ? { progressFreshnessMs: job.policy.progressFreshnessMs } : {};
+    const { jobId, type, input } = job;
+    return execute({ jobId, type, input, ...(resume ? { resume } : {}), ...blobStore, ...freshness });
   };
   const executeUntilNotDrained = async (): Promise<unknown> => {
     for (;;) {
@@ -134,8 +140,13 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     // A job cancelled by the user stays CANCELLED even when its attempt ended otherwise on the way out (say the
     // worker died before confirming the cancel, and the lease ran out).
     const artifacts = artifactsOfFailure(err);
-    if (artifacts.length > 0) upsertMemo({ artifacts });
+    // Workers no longer report an attempt's start: its facts come with its end, in the failure's details, and go
+    // into the memo upserts this path makes anyway (listings read the memo).
+    const facts = attemptFactsOfFailure(err) ?? {};
+    if (artifacts.length > 0) upsertMemo({ ...facts, artifacts });
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
+      // Runs before this patch upserted the memo of a cancelled job only for its artifacts.
+      if (artifacts.length === 0 && 'attempt' in facts && patched('attempt-facts-at-end')) upsertMemo(facts);
       setStatus('CANCELLED');
       await startWebhookDelivery(job.jobId, job.webhook);
       throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');
@@ -143,7 +154,7 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     const failure = toJobFailure(err, job.policy);
     const details = failure.details?.[0] as JobFailureDetails;
     const error: JobMemo['error'] = { type: failure.type ?? 'Error', message: failure.message, ...details };
-    upsertMemo({ error });
+    upsertMemo({ ...facts, error });
     setStatus(TIMEOUT_FAILURE_TYPES.has(error.type) ? 'TIMED_OUT' : 'FAILED');
     await startWebhookDelivery(job.jobId, job.webhook);
     throw failure;

@@ -6,11 +6,11 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { FastifyBaseLogger } from 'fastify';
 import { runpodJobOf } from '../../contracts/runpod.js';
 import { runpodFailureOf } from '../../jobs/runpod-view.js';
-import { EXECUTE_JOB_ACTIVITY, type ExecuteJobInput } from '../../protocol/activity.js';
+import { EXECUTE_JOB_ACTIVITY, type AttemptFacts, type ExecuteJobInput } from '../../protocol/activity.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
-import { FailureTypes } from '../../protocol/failures.js';
+import { FailureTypes, type AttemptFailureDetails } from '../../protocol/failures.js';
 import { HeartbeatDetailsSchema, type HeartbeatDetails } from '../../protocol/heartbeat.js';
-import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../../protocol/signals.js';
+import { streamChunksSignal } from '../../protocol/signals.js';
 import { jobTaskQueue } from '../../protocol/task-queues.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { BlobUnavailableError } from '../../storage/blob-unavailable-error.js';
@@ -121,11 +121,10 @@ export class RunPodGateway {
     try {
       if (job.stop === 'cancel') {
         // A sync handler cannot be stopped: its result comes after the cancel, which it now confirms.
-        await activity.reportCancellation(job.taskToken, { artifacts: [] });
+        await activity.reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts });
       } else if (job.stop === undefined && body.error) {
         job.batcher.drop();
-        await this.signal(job, attemptFailedSignal, { attempt: job.attempt }, false);
-        await activity.fail(job.taskToken, runPodFailure(body.error));
+        await activity.fail(job.taskToken, runPodFailure(body.error, job.attemptFacts));
       } else if (job.stop === undefined) {
         await job.batcher.flush();
         const handlerTimeMs = Math.round((performance.now() - job.handedAtMs) * 100) / 100;
@@ -260,7 +259,8 @@ export class RunPodGateway {
       );
     }
     const previous = HeartbeatDetailsSchema.safeParse(info.heartbeatDetails);
-    const details: HeartbeatDetails = { progress: null, log: [] };
+    // The runner's id rides in every heartbeat: the pending activity's worker identity is the gateway's.
+    const details: HeartbeatDetails = { progress: null, log: [], workerId: worker.slice(0, 256) };
     if (previous.success && 'checkpoint' in previous.data) details.checkpoint = previous.data.checkpoint;
     if (previous.success && previous.data.artifacts?.length) details.artifacts = previous.data.artifacts;
     let handedOff: () => void = () => undefined;
@@ -290,12 +290,10 @@ export class RunPodGateway {
     };
     this.held.set(id, job);
     this.runners.held(worker, type, id);
-    // The runner already has the job: the start signal (and the first heartbeat, which carries the earlier
-    // attempt's checkpoint forward) go out while its handler starts, and before any end of the attempt.
-    await Promise.all([
-      this.signal(job, attemptStartedSignal, job.attemptFacts, false),
-      details.checkpoint !== undefined || details.artifacts ? this.heartbeat(job) : undefined,
-    ]);
+    // The runner already has the job: the first heartbeat, which carries the earlier attempt's checkpoint
+    // forward, goes out while its handler starts. Nothing else does: the job's view reads the start from the
+    // pending activity, and the runner's id from its first ping or progress post.
+    if (details.checkpoint !== undefined || details.artifacts) await this.heartbeat(job);
     handedOff();
     throw new CompleteAsyncError();
   }
@@ -323,7 +321,7 @@ export class RunPodGateway {
       job.ended = true;
       await job.handedOff;
       await this.options.client.activity
-        .reportCancellation(job.taskToken, { artifacts: [] })
+        .reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts })
         .catch((err: unknown) => this.ignoreEnded(err, job.id));
     }
     this.forget(job);
@@ -378,10 +376,7 @@ export class RunPodGateway {
 }
 
 /** A result with RunPod's `error`: FAILED at once, as on RunPod (a handler-returned error is not retried). */
-function runPodFailure(error: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    ...runpodFailureOf(error),
-    nonRetryable: true,
-    details: [{ artifacts: [] }],
-  });
+function runPodFailure(error: unknown, attemptFacts?: AttemptFacts): ApplicationFailure {
+  const details: AttemptFailureDetails = { artifacts: [], ...(attemptFacts ? { attemptFacts } : {}) };
+  return ApplicationFailure.create({ ...runpodFailureOf(error), nonRetryable: true, details: [details] });
 }

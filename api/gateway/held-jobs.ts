@@ -22,7 +22,7 @@ export interface HeldJob {
   handedAtMs: number;
   /** ms the gateway spent between the task's start and the job written to the runner. */
   handOutMs: number;
-  /** Settles once attemptStarted has been sent (or given up) and the activity has gone asynchronous. */
+  /** Settles once the first heartbeat (when one was due) has gone out and the activity has gone asynchronous. */
   handedOff: Promise<void>;
   batcher: StreamBatcher;
   stop?: StopReason;

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { JobList, JobQueue, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
 import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
@@ -8,7 +8,17 @@ import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
 import { WorkerValues } from '../../jobs/worker-values.js';
 import type { Runners } from '../gateway/runners.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
-import { jobsQuery, REPLACEABLE_STATUSES, replacingRunsQuery } from '../../jobs/visibility-status.js';
+import { runningRows } from '../../jobs/running-jobs.js';
+import {
+  jobsQuery,
+  REPLACEABLE_STATUSES,
+  replacingRunsQuery,
+  runningJobsQuery,
+  type JobsFilter,
+} from '../../jobs/visibility-status.js';
+
+/** Up to this many running jobs in a scope, counts describe each to tell queued from running (exact). */
+const EXACT_SPLIT_MAX = 200;
 
 export interface AdminServiceOptions {
   client: Client;
@@ -36,6 +46,7 @@ export class AdminService {
   private readonly concurrency: number;
   private readonly values: WorkerValues;
   private readonly runners: AdminServiceOptions['runners'];
+  private readonly splits = new Map<string, Promise<{ queued: number; inProgress: number }>>();
 
   constructor(options: AdminServiceOptions) {
     this.client = options.client;
@@ -59,12 +70,10 @@ export class AdminService {
    */
   listJobs(query: ListJobsQuery, tenant: string | undefined): Promise<JobList> {
     return this.bounded(async () => {
-      const visibilityQuery = jobsQuery({
-        controlTaskQueue: this.controlTaskQueue,
-        type: query.type,
-        status: query.status,
-        tenant,
-      });
+      // Queued and running jobs are both Running runs: a describe of each on the page tells them apart.
+      const running = query.status === 'IN_QUEUE' || query.status === 'IN_PROGRESS';
+      const filter = { controlTaskQueue: this.controlTaskQueue, type: query.type, tenant };
+      const visibilityQuery = running ? runningJobsQuery(filter) : jobsQuery({ ...filter, status: query.status });
       const response = await this.client.workflowService.listWorkflowExecutions({
         namespace: this.client.options.namespace,
         query: visibilityQuery,
@@ -76,9 +85,16 @@ export class AdminService {
         response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, namespace)),
       );
       const token = response.nextPageToken;
-      const replaced = await replacedRuns(this.client, this.controlTaskQueue, infos);
+      const [replaced, described] = await Promise.all([
+        replacedRuns(this.client, this.controlTaskQueue, infos),
+        runningRows(this.client, infos, this.values, this.concurrency),
+      ]);
+      const jobs = infos
+        .filter((info) => !replaced.has(info.runId))
+        .map((info) => described.get(info.runId) ?? listedJobView(info, this.values))
+        .filter((job) => !running || job.status === query.status);
       return {
-        jobs: infos.filter((info) => !replaced.has(info.runId)).map((info) => listedJobView(info, this.values)),
+        jobs,
         nextCursor: token && token.length > 0 ? encodeCursor(visibilityQuery, token) : null,
       };
     });
@@ -160,10 +176,49 @@ export class AdminService {
   /** Jobs (not runs) of a status: runs of a status a run can be replaced from, less the runs that replaced one. */
   private async jobCount(type: string | undefined, status: JobStatus, tenant: string | undefined): Promise<number> {
     const filter = { controlTaskQueue: this.controlTaskQueue, type, tenant };
+    if (status === 'IN_QUEUE' || status === 'IN_PROGRESS') {
+      const split = await this.runningSplit(filter);
+      return status === 'IN_QUEUE' ? split.queued : split.inProgress;
+    }
     const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
     if (!REPLACEABLE_STATUSES.has(status)) return runs;
     const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
     return Math.max(0, runs - replaced);
+  }
+
+  /**
+   * Running jobs split into queued and in progress. Visibility does not see an attempt start (workers no longer
+   * report it), so up to {@link EXACT_SPLIT_MAX} running jobs are described one by one (exact); past that, the queued
+   * ones are the task queues' backlog (approximate, a few seconds behind, and not per tenant). One split serves the
+   * two counts of a scope; it is kept for a second.
+   */
+  private runningSplit(filter: Omit<JobsFilter, 'status'>): Promise<{ queued: number; inProgress: number }> {
+    const key = `${filter.type ?? ''}\u0000${filter.tenant ?? ''}`;
+    const cached = this.splits.get(key);
+    if (cached) return cached;
+    const split = (async () => {
+      const query = runningJobsQuery(filter);
+      const runs = (await this.client.workflow.count(query)).count;
+      if (runs <= EXACT_SPLIT_MAX) {
+        const infos: WorkflowExecutionInfo[] = [];
+        for await (const info of this.client.workflow.list({ query })) infos.push(info);
+        const rows = await runningRows(this.client, infos, this.values, this.concurrency);
+        const queued = [...rows.values()].filter((row) => row.status === 'IN_QUEUE').length;
+        return { queued, inProgress: rows.size - queued };
+      }
+      const queued = Math.min(runs, await this.backlogOf(filter.type));
+      return { queued, inProgress: runs - queued };
+    })();
+    this.splits.set(key, split);
+    setTimeout(() => this.splits.delete(key), 1000).unref();
+    return split;
+  }
+
+  /** Attempts waiting in the task queue of `type`, or of every known type. */
+  private async backlogOf(type: string | undefined): Promise<number> {
+    const types = type === undefined ? await this.catalog.list() : [type];
+    const queues = await mapBounded(types, this.concurrency, (name) => describeJobQueue(this.client, name));
+    return queues.reduce((sum, queue) => sum + queue.backlogCount, 0);
   }
 
   /** The task queue of every known type that has jobs, workers (Temporal pollers or HTTP runners) or a backlog. */

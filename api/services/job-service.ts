@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
+import { jobWorkflowDetails, jobWorkflowSummary } from '../../contracts/job-summaries.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
 import { JobReplacesKey, JobStatusKey, JobTypeKey, TenantKey } from '../../protocol/search-attributes.js';
 import { DEFAULT_TENANT } from '../../contracts/tenant.js';
@@ -41,8 +42,12 @@ export interface JobServiceOptions {
   temporalTimeoutMs?: number;
   /** Told the type of every submitted job (feeds the job type catalog; must not throw or block). */
   jobTypes?: { noteSubmitted(type: string): void };
+  /** Checks a submission's input against its type's published schema (throws the 400); must not block. */
+  inputs?: { check(type: string, input: unknown): void };
   /** Counts submissions by type and outcome (`/metrics`). */
   metrics?: { submit(outcome: SubmitOutcome): void };
+  /** The Temporal Web UI, when its address is known: each view links to the job's page there. */
+  ui?: { url: string; namespace: string } | undefined;
   /** Absent: webhooks are not enabled, and a submission with one is a 400. */
   webhooks?: WebhookSettings;
   /** Where inputs larger than `payloadThresholdBytes` go, and large outputs come from (the workers' store). */
@@ -89,6 +94,7 @@ export class JobService {
   private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
+  private readonly inputs: JobServiceOptions['inputs'];
   private readonly metrics: JobServiceOptions['metrics'];
   private readonly checkWebhook: (url: string) => void;
   private readonly blobs: BlobStore | undefined;
@@ -107,11 +113,13 @@ export class JobService {
       blobs: options.blobs,
       values: options.values,
       temporalTimeoutMs: options.temporalTimeoutMs,
+      ui: options.ui,
       notFound: (jobId) => new Errors.JobNotFound(jobId),
     });
     this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
+    this.inputs = options.inputs;
     this.metrics = options.metrics;
     this.checkWebhook = createWebhookGuard(options.webhooks);
     this.blobs = options.blobs;
@@ -142,6 +150,7 @@ export class JobService {
   ): Promise<{ created: boolean; view: JobView }> {
     const wait = this.untilShutdown(waitOptions);
     const jobId = jobIdFor(job, tenant);
+    this.inputs?.check(job.type, job.input);
     if (job.webhook !== undefined) this.checkWebhook(job.webhook);
     // The webhook is not part of the id: a deduplicated submission keeps the webhook of the run it returns.
     const webhook = job.webhook !== undefined ? { webhook: job.webhook } : {};
@@ -338,6 +347,9 @@ export class JobService {
         ...(after === undefined ? [] : [{ key: JobReplacesKey, value: after.status }]),
       ],
       priority: { priorityKey: args.policy.priority },
+      // What the Temporal UI lists for the job instead of a bare `runJob`.
+      staticSummary: jobWorkflowSummary(args),
+      staticDetails: jobWorkflowDetails({ ...args, ...(after ? { replaces: after.status } : {}) }),
       memo: { startToken: token, ...(args.submissionHash ? { submissionHash: args.submissionHash } : {}) },
       // The TS client takes a request id only through this SDK-internal option (a Symbol.for key).
       [START_OPTIONS]: { requestId: after ? `gpuflow-rerun-of-${after.runId}` : token },

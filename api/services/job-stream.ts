@@ -162,7 +162,16 @@ export class JobStreams {
         throw err;
       }
       if (next !== 'tick') {
-        for (const chunk of next) if (chunk.seq > after) yield { id: String(chunk.seq), event: 'chunk', data: chunk };
+        for (const chunk of next) {
+          if (chunk.seq <= after) continue;
+          // A chunk means its attempt runs: say so before it, rather than on the next look at the view (up to a
+          // second later, after the first chunks).
+          if (view.status === 'IN_QUEUE' || view.attempt < chunk.attempt) {
+            view = { ...view, status: 'IN_PROGRESS', attempt: chunk.attempt };
+            yield { event: 'status', data: { status: view.status, attempt: view.attempt } };
+          }
+          yield { id: String(chunk.seq), event: 'chunk', data: chunk };
+        }
         if (reader.closed) break;
         history = read();
         continue;

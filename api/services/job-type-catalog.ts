@@ -49,16 +49,22 @@ export class JobTypeCatalog {
    */
   async list(): Promise<string[]> {
     const types = new Set(this.sent);
+    const memo = (await this.memo()) ?? {};
+    for (const type of Array.isArray(memo.types) ? memo.types : []) if (typeof type === 'string') types.add(type);
+    return [...types].sort();
+  }
+
+  /** The catalog's memo as it is (unchecked), or undefined before it exists. Call within a deadline. */
+  async memo(): Promise<Partial<JobTypeCatalogMemo> | undefined> {
     try {
       const description = await this.options.client.workflow
         .getHandle(jobTypeCatalogId(this.options.controlTaskQueue))
         .describe();
-      const memo = (description.memo ?? {}) as Partial<JobTypeCatalogMemo>;
-      for (const type of Array.isArray(memo.types) ? memo.types : []) if (typeof type === 'string') types.add(type);
+      return description.memo ?? {};
     } catch (err) {
       // No job submitted and no worker started yet on this control task queue.
       if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return undefined;
     }
-    return [...types].sort();
   }
 }

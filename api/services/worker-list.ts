@@ -3,6 +3,7 @@ import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
 
+// A CommonJS package: Node's ESM loader only sees its default export (vitest's loader hides this).
 type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
 const { WorkerStatus } = proto.temporal.api.enums.v1;
 

@@ -22,6 +22,15 @@ export async function tick(): Promise<TickTimes> {
   return { startMs, endMs: nowMs() };
 }
 
+/** The cost workload's long job: runs `seconds`, reporting its progress once a second. */
+export async function reportProgress(seconds: number, progress: (percent: number) => void): Promise<{ ok: true }> {
+  for (let second = 1; second <= seconds; second += 1) {
+    await sleep(1000);
+    progress((100 * second) / seconds);
+  }
+  return { ok: true };
+}
+
 /** The `batched` workload's handler cost: a fixed 50 ms per call plus 2 ms per item (a GPU forward pass). */
 export const FORWARD_PASS_MS = { perCall: 50, perItem: 2 } as const;
 /** Batch size of `bench-batched`; its worker has twice as many slots, so the next batch fills while one runs. */

@@ -115,6 +115,15 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
         if (view.status !== 'COMPLETED') throw new Error(`status: ${view.status}`);
       },
     },
+    cost: {
+      async noop() {
+        return (await untilEnded(await submit('bench-noop', true))).id;
+      },
+      async progress(seconds) {
+        const body = { type: 'bench-progress', input: { seconds }, dedup: false };
+        return (await untilEnded(await call('POST', `/v1/jobs?wait=${WAIT_MS}`, body))).id;
+      },
+    },
     async close() {},
   };
   return client;
@@ -127,9 +136,17 @@ export const gpuflow: SystemDefinition = {
 
   async start(context) {
     const stack = await startGpuflowStack(context);
-    const tsWorker = (name: string, module: string, capacity: number): Proc =>
-      stack.start(name, process.execPath, [GPUFLOW, 'worker', module, '--capacity', String(capacity), '--grace', '1']);
-    const worker = tsWorker('gpuflow worker', 'bench/jobs/noop.ts', context.capacity);
+    const tsWorker = (name: string, modules: string[], capacity: number): Proc =>
+      stack.start(name, process.execPath, [
+        GPUFLOW,
+        'worker',
+        ...modules,
+        '--capacity',
+        String(capacity),
+        '--grace',
+        '1',
+      ]);
+    const worker = tsWorker('gpuflow worker', ['bench/jobs/noop.ts', 'bench/jobs/progress.ts'], context.capacity);
     const processes = new Map<ProcessRole, Proc>([
       ['client', stack.api],
       ['worker', worker],
@@ -138,8 +155,8 @@ export const gpuflow: SystemDefinition = {
     return {
       processes,
       driverConfig: { apiUrl: stack.apiUrl },
-      startTickWorker: async () => tsWorker('gpuflow tick worker', 'bench/jobs/tick.ts', 1),
-      startBatchWorker: async () => tsWorker('gpuflow batch worker', 'bench/jobs/batched.ts', BATCH_WORKER_CAPACITY),
+      startTickWorker: async () => tsWorker('gpuflow tick worker', ['bench/jobs/tick.ts'], 1),
+      startBatchWorker: async () => tsWorker('gpuflow batch worker', ['bench/jobs/batched.ts'], BATCH_WORKER_CAPACITY),
       stop: () => stopAll(processes.values()),
     };
   },

@@ -4,6 +4,8 @@ import type { BenchClient, Metric, ProcessRole, SystemName, WorkloadName } from 
 /** What the harness gives a system to start on. */
 export interface SystemContext {
   temporalAddress?: string;
+  /** The Temporal server's Prometheus endpoint (the cost workload counts heartbeat calls there). */
+  temporalMetricsUrl?: string;
   redisUrl?: string;
   postgresUrl?: string;
   /** Slots of the no-op worker: the highest concurrency measured, so the worker is never what limits it. */

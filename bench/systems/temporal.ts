@@ -60,6 +60,22 @@ export const temporal: SystemDefinition = {
           if (description.status.name !== 'COMPLETED') throw new Error(`status: ${description.status.name}`);
         },
       },
+      cost: {
+        async noop() {
+          const handle = await start('benchNoop');
+          await handle.result();
+          return handle.workflowId;
+        },
+        async progress(seconds) {
+          const handle = await client.workflow.start('benchProgress', {
+            taskQueue: TEMPORAL_QUEUES.main,
+            workflowId: randomUUID(),
+            args: [seconds],
+          });
+          await handle.result();
+          return handle.workflowId;
+        },
+      },
       async close() {
         await connection.close();
       },

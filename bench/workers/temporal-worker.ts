@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
+import { heartbeat } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { noop, tick } from '../jobs/work.js';
+import { noop, reportProgress, tick } from '../jobs/work.js';
 import { TEMPORAL_QUEUES } from './temporal-queues.js';
 
 export function createBenchActivities() {
   return {
     noop: async (_payload: { data: string }) => noop(),
     tick: async (_payload: { data: string }) => tick(),
+    progress: async (seconds: number) => reportProgress(seconds, (percent) => heartbeat(percent)),
   };
 }
 

@@ -15,3 +15,5 @@ export async function benchNoop(payload: { data: string }): Promise<unknown> {
 export async function benchTick(payload: { data: string }): Promise<unknown> {
   return tick(payload);
 }
+
+export { benchProgress } from './temporal-cost-workflows.js';

@@ -98,8 +98,10 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     expect(running.workerId).toBe(started[0]!.identityOf('conf-sleep'));
   });
 
-  const cancelScenario = (type: ConformanceType) => async () => {
-    const job = await submit(`${type}-${shared}`, { seconds: 60 });
+  // A handler that reports nothing learns of a cancel at the next lease renewal, a third of its lease (10 s with
+  // the default 30 s): the silent one runs with a 3 s lease, renewed every second.
+  const cancelScenario = (type: ConformanceType, policy?: { heartbeatTimeoutMs: number }) => async () => {
+    const job = await submit(`${type}-${shared}`, { seconds: 60 }, policy ? { policy } : undefined);
     await until(job.id, (v) => v.status === 'IN_PROGRESS' && v.progress !== undefined && v.progress !== null);
     const cancelledAt = Date.now();
     const cancel = await stack.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
@@ -109,7 +111,10 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     expect((await until(job.id, ended)).status).toBe('CANCELLED');
   };
   it('delivers a cancel to an async handler within about a second', cancelScenario('conf-sleep'));
-  needs('sync-cancel')('delivers a cancel to a sync handler within about a second', cancelScenario('conf-spin'));
+  needs('sync-cancel')(
+    'delivers a cancel to a silent sync handler within about a second of a lease renewal',
+    cancelScenario('conf-spin', { heartbeatTimeoutMs: 3000 }),
+  );
 
   it(`retries the job of a SIGKILLed worker on another worker, ${checkpoints ? 'from its checkpoint' : `from the start (${impl.lacks?.checkpoint})`}`, async () => {
     const suffix = uniqueSuffix();

@@ -14,7 +14,20 @@ const SMOKE: Sizes = {
   requestConcurrency: 2,
   batchedJobs: 4,
   reps: 1,
+  costProgressSeconds: 2,
 };
+
+const COST_METRICS = [
+  'history_events',
+  'workflow_tasks',
+  'signals',
+  'sa_upserts',
+  'memo_upserts',
+  'heartbeats',
+  'actions',
+];
+const costRows = (system: string): string[] =>
+  ['noop', 'progress-2s'].flatMap((job) => COST_METRICS.map((metric) => `cost ${system} ${metric} 1 - ${job}`));
 
 const key = (row: ResultRow): string =>
   [
@@ -23,6 +36,7 @@ const key = (row: ResultRow): string =>
     row.metric,
     row.concurrency ?? '-',
     row.process ?? '-',
+    ...(row.job ? [row.job] : []),
     ...(row.variant ? [row.variant] : []),
   ].join(' ');
 
@@ -68,13 +82,21 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'dispatch-gap temporal gap_ms 1 -',
         'status temporal p50_ms 1 -',
         'status temporal req_per_s 2 -',
+        ...costRows('gpuflow'),
+        ...costRows('temporal'),
       ].sort(),
     );
     for (const row of report.results) {
       // An idle gap of 0 ms is possible in principle; every other figure is a positive number.
-      if (row.metric === 'gap_ms') expect(row.value, key(row)).toBeGreaterThanOrEqual(0);
-      else expect(row.value, key(row)).toBeGreaterThan(0);
+      // Counts of what a job cost may be 0 (no signals, say); every job starts, so it costs actions.
+      if (row.metric === 'gap_ms' || (row.workload === 'cost' && row.metric !== 'actions')) {
+        expect(row.value, key(row)).toBeGreaterThanOrEqual(0);
+      } else expect(row.value, key(row)).toBeGreaterThan(0);
     }
+    const raw = report.results.find(
+      (row) => row.job === 'noop' && row.system === 'temporal' && row.metric === 'actions',
+    );
+    expect(raw?.value).toBe(2);
     expect(formatTable(report)).toMatch(/\| latency \| p50_ms ↓ \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+× \|/);
   }, 180_000);
 });

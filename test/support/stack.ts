@@ -75,7 +75,16 @@ export async function startStack(
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
     /** Limits, caps and the route hook of the API, as given. */
-    api?: Pick<AppDeps, 'rateLimits' | 'maxJobsInFlight' | 'inFlightCacheMs' | 'onRoute' | 'workerHeartbeatIntervalMs'>;
+    api?: Pick<
+      AppDeps,
+      | 'rateLimits'
+      | 'maxJobsInFlight'
+      | 'inFlightCacheMs'
+      | 'onRoute'
+      | 'workerHeartbeatIntervalMs'
+      | 'inputSchemasRefreshMs'
+      | 'temporalUiUrl'
+    >;
   } = {},
 ): Promise<TestStack> {
   const blobDir = options.blobs ? undefined : mkdtempSync(join(tmpdir(), 'gpuflow-blobs-'));

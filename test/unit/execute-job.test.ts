@@ -21,7 +21,7 @@ function activitiesFor(definition: JobDefinition, resources: unknown = undefined
   const activities = createJobActivities({
     jobs,
     workerId: 'test-worker',
-    heartbeatIntervalMs: 20,
+    progressFreshnessMs: 20,
     print: (line) => lines.push(line),
   });
   return { ...activities, lines };
@@ -96,7 +96,7 @@ describe('executeJob (the activity that runs a handler)', () => {
     }
   });
 
-  it('heartbeats progress and the newest log lines on its own timer while the handler runs', async () => {
+  it('renews the lease three times per lease while the handler is silent, with its progress and newest log lines', async () => {
     const job = defineJob({
       type: 'busy',
       input: z.null(),
@@ -108,14 +108,15 @@ describe('executeJob (the activity that runs a handler)', () => {
       },
     });
     const { executeJob, lines } = activitiesFor(job);
-    const env = mockEnv({ heartbeatTimeoutMs: 30_000 });
+    const env = mockEnv({ heartbeatTimeoutMs: 90 });
     const beats: HeartbeatDetails[] = [];
     // MockActivityEnvironment is an EventEmitter at run time; its typings lose that.
     (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
       beats.push(structuredClone(details)),
     );
     await env.run(executeJob, { jobId: 'busy-1', type: 'busy', input: null });
-    expect(beats.length).toBeGreaterThanOrEqual(4);
+    // The progress at once, then a renewal every 30 ms of the 100 ms call.
+    expect(beats.length).toBeGreaterThanOrEqual(3);
     expect(beats.at(-1)).toEqual({ progress: { percent: 100, message: 'warming up' }, log: ['loaded {"layers":2}'] });
     expect(lines).toEqual(['[busy-1#1] loaded {"layers":2}']);
   });
@@ -158,13 +159,17 @@ describe('executeJob (the activity that runs a handler)', () => {
       input: z.null(),
       async handler(_input, ctx) {
         seen.push(ctx.resumeFrom);
-        await sleep(60); // beats before the first checkpoint of this attempt still carry the old one
+        await sleep(60); // renewals (every 30 ms) before this attempt's first checkpoint still carry the old one
         ctx.checkpoint({ step: 2 });
         return 'ok';
       },
     });
     const { executeJob } = activitiesFor(job);
-    const env = mockEnv({ attempt: 2, heartbeatDetails: { progress: null, log: [], checkpoint: { step: 1 } } });
+    const env = mockEnv({
+      attempt: 2,
+      heartbeatTimeoutMs: 90,
+      heartbeatDetails: { progress: null, log: [], checkpoint: { step: 1 } },
+    });
     const beats: HeartbeatDetails[] = [];
     (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
       beats.push(structuredClone(details)),
@@ -223,5 +228,48 @@ describe('executeJob (the activity that runs a handler)', () => {
     const withProgress = beats.filter((beat) => beat.progress?.percent === 40);
     expect(withProgress.length).toBeGreaterThan(0);
     for (const beat of withProgress) expect(beat.checkpoint).toEqual({ sleptSeconds: 2 });
+  });
+});
+
+describe('executeJob heartbeats (each one is a billable action)', () => {
+  const recorder = (info: Partial<Info>) => {
+    const env = mockEnv(info);
+    const beats: HeartbeatDetails[] = [];
+    (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
+      beats.push(structuredClone(details)),
+    );
+    return { env, beats };
+  };
+
+  it('sends none for a job that ends within a third of its lease', async () => {
+    const job = defineJob({ type: 'quick', input: z.null(), handler: () => 'ok' });
+    const { executeJob } = activitiesFor(job);
+    const { env, beats } = recorder({ heartbeatTimeoutMs: 30_000 });
+    await env.run(executeJob, { jobId: 'q', type: 'quick', input: null });
+    expect(beats).toHaveLength(0);
+  });
+
+  it("sends progress reported every 10 ms at the job's freshness, and no more", async () => {
+    const job = defineJob({
+      type: 'chatty',
+      input: z.null(),
+      async handler(_input, ctx) {
+        for (let i = 1; i <= 30; i += 1) {
+          await sleep(10);
+          ctx.progress(i);
+        }
+        return 'ok';
+      },
+    });
+    const { executeJob } = activitiesFor(job);
+    const { env, beats } = recorder({ heartbeatTimeoutMs: 30_000 });
+    const startedMs = performance.now();
+    await env.run(executeJob, { jobId: 'c', type: 'chatty', input: null, progressFreshnessMs: 100 });
+    const elapsedMs = performance.now() - startedMs;
+    // 30 reports over at least 300 ms at 100 ms freshness: the first at once, one per 100 ms, the last unsent one at
+    // the end (a loaded machine stretches the run, not the spacing).
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 100) + 2);
+    expect(beats.length).toBeLessThan(30);
   });
 });

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -147,47 +146,57 @@ class JobActivities:
             previous = info.heartbeat_details[0] if info.heartbeat_details else None
         loop = asyncio.get_running_loop()
         activity_context = contextvars.copy_context()
-        queued = threading.Lock()
-        beat_queued = [False]
         state = AttemptState(
             previous=previous if is_heartbeat_details(previous) else None,
             print_line=lambda line: self.print_line(f"[{job_id}#{attempt}] {line}"),
         )
 
+        # Every heartbeat that reaches the server is a billable action (protocol section 4): changes go out at the
+        # job's progress freshness, a silent job renews its lease three times per lease, and a job that ends sooner
+        # sends none. The lease is renewed here, on the loop, not by the handler: a sync handler stuck in one long
+        # CUDA call runs in its thread while the loop keeps renewing, and a cancel (which reaches an activity only
+        # in a heartbeat's response) still gets through.
+        freshness_ms = request.get("progressFreshnessMs")
+        freshness_s = (
+            freshness_ms / 1000
+            if isinstance(freshness_ms, int) and not isinstance(freshness_ms, bool) and freshness_ms >= 100
+            else self.heartbeat_interval_s
+        )
+        heartbeat_timeout = info.heartbeat_timeout or timedelta(seconds=30)
+        renew_s = heartbeat_timeout.total_seconds() / 3
+        last_sent = [-float("inf")]
+        pending: list[asyncio.TimerHandle | None] = [None]
+        renewal: list[asyncio.TimerHandle | None] = [None]
+
         def beat() -> None:
-            with queued:
-                beat_queued[0] = False
+            pending[0] = None
+            last_sent[0] = loop.time()
             activity.heartbeat(state.details())
+            if renewal[0] is not None:
+                renewal[0].cancel()
+            renewal[0] = loop.call_later(renew_s, beat)
+
+        def changed() -> None:
+            # Changes made together (progress, then a checkpoint) go out in one heartbeat, from the loop's thread.
+            if pending[0] is None:
+                pending[0] = loop.call_later(max(0.0, last_sent[0] + freshness_s - loop.time()), beat)
 
         def beat_soon() -> None:
-            # Changes made together (progress, then a checkpoint) go out in one heartbeat, from the loop's thread.
-            with queued:
-                if beat_queued[0]:
-                    return
-                beat_queued[0] = True
-            loop.call_soon_threadsafe(beat, context=activity_context)
+            loop.call_soon_threadsafe(changed, context=activity_context)
 
         state.on_change = beat_soon
-        heartbeat_timeout = info.heartbeat_timeout or timedelta(seconds=30)
-        period = min(self.heartbeat_interval_s, heartbeat_timeout.total_seconds() / 3)
-
-        async def renew() -> None:
-            # The lease is renewed here, not by the handler: a sync handler stuck in one long CUDA call runs in its
-            # thread while this loop keeps heartbeating, and a cancel still gets through.
-            while True:
-                await asyncio.sleep(period)
-                beat()
-
-        beat()
-        timer = asyncio.create_task(renew())
+        renewal[0] = loop.call_later(renew_s, beat)
+        # A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
+        # before this attempt can fail, or its retry (which reads them from the server) starts without them.
+        if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
+            beat()
+        # The running job's view reads the start from the pending activity; these facts go with the attempt's end.
         facts = {
             "attempt": attempt,
             "workerId": self.worker_id,
             "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
             "startedAt": iso_utc(datetime.now(UTC)),
         }
-        # Sent while the handler starts; awaited before the attempt ends, so the workflow learns of the start first.
-        signalled = asyncio.create_task(self._signal(job_id, run_id, Signals.attempt_started, facts))
         cancellation = Cancellation()
         handler_started = time.perf_counter()
         try:
@@ -236,7 +245,6 @@ class JobActivities:
                     on_capped=ctx.log,
                 )
             handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
-            await signalled
             if store is not None:
                 key = output_blob_key(job_id, run_id or "standalone", attempt)
                 # Measured here on the loop (run_handler has already serialized it once); only storing it goes to
@@ -258,9 +266,8 @@ class JobActivities:
                     self.print_line(f"[{job_id}#{attempt}] could not keep the result for a lost completion: {err}")
             return finished
         except BaseException as err:
-            await asyncio.shield(signalled)
             artifacts = state.artifact_list()
-            details: dict[str, Any] = {"artifacts": artifacts} if artifacts else {}
+            details: dict[str, Any] = {"attemptFacts": facts, **({"artifacts": artifacts} if artifacts else {})}
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
                 why = activity.cancellation_details()
                 if why is not None and why.worker_shutdown:
@@ -282,12 +289,14 @@ class JobActivities:
                 raise asyncio.CancelledError() from err
             if not isinstance(err, Exception):
                 raise
-            failure = to_application_error(err, details)
-            if not failure.non_retryable:
-                await self._signal(job_id, run_id, Signals.attempt_failed, {"attempt": attempt})
-            raise failure from err
+            raise to_application_error(err, details) from err
         finally:
-            timer.cancel()
+            # A change not sent yet goes out first (a checkpoint the next attempt must find).
+            if pending[0] is not None:
+                beat()
+            for handle in (pending[0], renewal[0]):
+                if handle is not None:
+                    handle.cancel()
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""

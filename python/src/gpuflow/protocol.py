@@ -14,6 +14,8 @@ ACTIVITY = "executeJob"
 JOB_TASK_QUEUE_PREFIX = "jobs."
 CONTROL_TASK_QUEUE = "gpuflow-control"
 JOB_TYPE_CATALOG_WORKFLOW = "jobTypeCatalog"
+#: What the Temporal UI shows for the catalog (the same words as contracts/job-summaries.ts).
+JOB_TYPE_CATALOG_SUMMARY = "gpuflow job type catalog: internal, not a job (lists the job types seen)"
 
 
 class Signals:
@@ -43,6 +45,8 @@ DEFAULT_PAYLOAD_THRESHOLD_BYTES = 256 * 1024
 MAX_PAYLOAD_THRESHOLD_BYTES = 1024 * 1024
 SIGNAL_TIMEOUT_S = 5.0
 ANNOUNCE_TIMEOUT_S = 10.0
+#: The job type catalog keeps a type's input JSON Schema up to this many characters of JSON (``jobTypesSeen``).
+MAX_INPUT_SCHEMA_CHARS = 16 * 1024
 
 # Streaming (section 9).
 STREAM_FLUSH_INTERVAL_S = 0.25

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import os
 import signal
 import socket
@@ -25,7 +26,9 @@ from .metrics import WorkerMetrics
 from .protocol import (
     ACTIVITY,
     ANNOUNCE_TIMEOUT_S,
+    JOB_TYPE_CATALOG_SUMMARY,
     JOB_TYPE_CATALOG_WORKFLOW,
+    MAX_INPUT_SCHEMA_CHARS,
     Signals,
     job_task_queue,
     job_type_catalog_id,
@@ -53,8 +56,32 @@ async def prepare(definitions: Sequence[JobDefinition]) -> dict[str, ReadyJob]:
     return ready
 
 
-async def announce_job_types(client: Client, control_task_queue: str, types: list[str], identity: str) -> None:
-    """Signal-with-start of the job type catalog, so operator views list the types at once. Best effort."""
+def input_schemas_of(definitions: Sequence[JobDefinition]) -> dict[str, dict[str, Any]]:
+    """Each type's input JSON Schema (pydantic's ``model_json_schema()``, validation mode), for the API to check
+    submissions against; a type without a model, or with a schema too large for the catalog, is left out."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for definition in definitions:
+        if definition.input_model is None:
+            continue
+        try:
+            schema = definition.input_model.model_json_schema()
+        except Exception:
+            continue
+        if len(json.dumps(schema, separators=(",", ":"))) <= MAX_INPUT_SCHEMA_CHARS:
+            schemas[definition.type] = schema
+    return schemas
+
+
+async def announce_job_types(
+    client: Client,
+    control_task_queue: str,
+    types: list[str],
+    identity: str,
+    input_schemas: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Signal-with-start of the job type catalog, so operator views list the types at once and the API can check
+    inputs against the published schemas. Best effort."""
+    args: list[Any] = [types, input_schemas] if input_schemas else [types]
     try:
         await asyncio.wait_for(
             client.start_workflow(
@@ -63,7 +90,8 @@ async def announce_job_types(client: Client, control_task_queue: str, types: lis
                 id=job_type_catalog_id(control_task_queue),
                 task_queue=control_task_queue,
                 start_signal=Signals.job_types_seen,
-                start_signal_args=[types],
+                start_signal_args=args,
+                static_summary=JOB_TYPE_CATALOG_SUMMARY,
                 rpc_timeout=timedelta(seconds=ANNOUNCE_TIMEOUT_S),
             ),
             ANNOUNCE_TIMEOUT_S,
@@ -169,8 +197,10 @@ async def run_worker(
             max_concurrent_activities=job.definition.capacity or capacity,
             graceful_shutdown_timeout=timedelta(seconds=grace_s),
             # Heartbeats carry progress: flush them at least once a second instead of the SDK's 30-60 s.
-            max_heartbeat_throttle_interval=timedelta(seconds=1),
-            default_heartbeat_throttle_interval=timedelta(seconds=1),
+            # The activity spaces its heartbeats itself (progress freshness, a third of the lease): the SDK's own
+            # throttle must not hold them longer than the shortest freshness a job may ask for.
+            max_heartbeat_throttle_interval=timedelta(milliseconds=100),
+            default_heartbeat_throttle_interval=timedelta(milliseconds=100),
         )
         for job_type, job in ready.items()
     ]
@@ -182,7 +212,8 @@ async def run_worker(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig.name)
-    announcing = asyncio.create_task(announce_job_types(client, env.control_task_queue, list(ready), identity))
+    schemas = input_schemas_of([job.definition for job in ready.values()])
+    announcing = asyncio.create_task(announce_job_types(client, env.control_task_queue, list(ready), identity, schemas))
     runs = [asyncio.create_task(worker.run()) for worker in workers]
     print_line(
         f"worker {identity}: serving {', '.join(ready)} (capacity {capacity} per type) on "
