@@ -23,6 +23,7 @@ import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
 import { attemptLog } from './attempt-log.js';
 import { attemptGuard } from './stray-errors.js';
+import { createBatchers } from './batcher.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -56,6 +57,7 @@ const SIGNAL_TIMEOUT_MS = 5000;
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const storeOf = createStoreCheck({ store: deps.blobs, workerId: deps.workerId, print });
+  const batches = createBatchers(deps.workerId);
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
@@ -187,13 +189,17 @@ export function createJobActivities(deps: JobActivityDeps) {
             print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
+        // A batched type's item joins the next batch; its lease, progress and end stay this attempt's own.
+        const { definition } = ready;
         const output = await guard.run(async () => {
-          const result = ready.definition.handler(parsed.data, ctx);
+          const result = definition.batch
+            ? batches.run(definition, ready.resources, parsed.data, ctx)
+            : definition.handler(parsed.data, ctx);
           return isChunkStream(result)
             ? await drainStream(result, {
                 send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
                 signal: activity.cancellationSignal,
-                aggregate: ready.definition.aggregateStream ?? false,
+                aggregate: (!definition.batch && definition.aggregateStream) ?? false,
                 attempt,
                 onCapped: (why) => ctx.log(why),
               })

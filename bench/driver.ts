@@ -3,6 +3,7 @@ import { measureCost } from './cost.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
 import type { BacklogClient, BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
 import { drainBacklog, probeBacklog, settleBacklog, submitBacklog } from './backlog.js';
+import { batchedRun } from './batched.js';
 import { enqueueTicks, latency, requests, throughput, waitTicks } from './workloads.js';
 
 /**
@@ -22,6 +23,8 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
       const call = 'hit' in calls ? () => calls.hit() : () => calls.read();
       return requests({ prepare: () => calls.prepare(), call }, request);
     }
+    case 'batched':
+      return batchedRun(client, request);
     case 'cost':
       return measureCost(client, request);
     case 'enqueue-ticks':

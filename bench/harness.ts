@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
 import { freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
 import { BACKLOG_FULL, BACKLOG_QUICK, runBacklog, type BacklogSizes } from './backlog.js';
+import { batchedRows } from './batched.js';
 import { startDriver, type Driver } from './driver-handle.js';
 import { ensurePeerPackages, startPostgres, startRedis } from './infra.js';
 import { Cleanup, PROJECT_ROOT, sampleRss } from './procs.js';
@@ -25,6 +26,8 @@ export interface Sizes {
   settleMs: number;
   requests: number;
   requestConcurrency: number;
+  /** Jobs per repetition of each variant of the `batched` workload. */
+  batchedJobs: number;
   reps: number;
   backlog: BacklogSizes;
   /** How long the cost workload's progress job runs, s (it reports progress every second). */
@@ -39,6 +42,7 @@ export const FULL: Sizes = {
   settleMs: 2000,
   requests: 300,
   requestConcurrency: 10,
+  batchedJobs: 640,
   reps: 3,
   backlog: BACKLOG_FULL,
   costProgressSeconds: 60,
@@ -51,6 +55,7 @@ export const QUICK: Sizes = {
   settleMs: 1000,
   requests: 40,
   requestConcurrency: 10,
+  batchedJobs: 160,
   reps: 1,
   backlog: BACKLOG_QUICK,
   costProgressSeconds: 60,
@@ -255,6 +260,8 @@ async function runWorkloads(
     add('dispatch-gap', 'gap_ms', 1, median(gaps));
     await addFigures('dispatch-gap');
   }
+
+  if (want.has('batched')) rows.push(...(await batchedRows(system, running, driver, sizes, log)));
 
   for (const workload of ['dedup', 'status'] as const) {
     if (

@@ -13,6 +13,7 @@ export const WORKLOADS = [
   'memory',
   'cost',
   'backlog',
+  'batched',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -24,6 +25,8 @@ export type Metric =
   | 'req_per_s'
   | 'gap_ms'
   | 'rss_mb'
+  /** `batched` workload: the mean number of jobs per handler call, as the jobs' outputs report it. */
+  | 'batch_size'
   /** The RunPod gateway's own time per job (hand-out plus done), and each part, from the API's clock. */
   | 'gateway_p50_ms'
   | 'gateway_p95_ms'
@@ -64,7 +67,11 @@ export interface ResultRow {
   queued?: number;
   /** Cost rows only: which job. */
   job?: CostJob;
+  /** `batched` rows only: the job type declared a batch, or the same handler ran one job per call. */
+  variant?: BatchVariant;
 }
+
+export type BatchVariant = 'batched' | 'unbatched';
 
 /** A 10 ms job's own start and end (epoch ms with sub-ms precision), as its handler measured them. */
 export interface TickTimes {
@@ -79,6 +86,8 @@ export interface BenchClient {
   /** Queues one 10 ms job without waiting for it; resolves with what `waitTick` needs. */
   enqueueTick(): Promise<string>;
   waitTick(key: string): Promise<TickTimes>;
+  /** Submits one job of `type` (the `batched` workload's types) and resolves with its output once completed. */
+  run?(type: string): Promise<unknown>;
   /** Duplicate submission of a completed job (the cache hit); `prepare` makes and completes that job. */
   dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
   /** Status read of a completed job. */
@@ -111,6 +120,7 @@ export type DriverRequest =
   | { id: number; op: 'throughput'; n: number; reps: number; concurrency: number }
   | { id: number; op: 'dedup' | 'status'; n: number; reps: number; concurrency: number }
   | { id: number; op: 'cost'; temporalAddress: string; metricsUrl: string; progressSeconds: number }
+  | { id: number; op: 'batched'; type: string; n: number; reps: number; concurrency: number }
   | { id: number; op: 'enqueue-ticks'; n: number }
   | { id: number; op: 'wait-ticks'; keys: string[] }
   | { id: number; op: 'backlog-probe'; n: number }

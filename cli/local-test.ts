@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describeIssues } from '../contracts/errors.js';
 import { isChunkStream } from '../activities/stream-chunks.js';
+import { runBatchOfOne } from '../activities/batcher.js';
 import type { Artifact } from '../protocol/blobs.js';
 import type { JobContext } from '../sdk/define-job.js';
 import { isJobError } from '../sdk/job-error.js';
@@ -53,14 +54,15 @@ export async function runLocalTest(modules: string[], options: { type?: string; 
     },
   };
   try {
-    const result = job.handler(parsed.data, ctx);
+    // A batched type runs as a batch of one, as a lone job on a worker does.
+    const result = job.batch ? runBatchOfOne(job, parsed.data, ctx) : job.handler(parsed.data, ctx);
     let output: unknown;
     if (isChunkStream(result)) {
       const chunks: unknown[] = [];
       for (;;) {
         const step = await result.next();
         if (step.done) {
-          output = job.aggregateStream ? chunks : step.value;
+          output = !job.batch && job.aggregateStream ? chunks : step.value;
           break;
         }
         chunks.push(step.value ?? null);

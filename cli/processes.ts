@@ -2,6 +2,7 @@ import { encryptionKeysOf, logFormatOf, type Env } from '../config/env.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
+import { checkBatchCapacity } from '../activities/batcher.js';
 import { JobWorkerMetrics, serveMetrics } from '../workers/job-worker-metrics.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
@@ -84,6 +85,8 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
     },
   });
   const jobs = await loadJobModules(options.modules);
+  // Before connecting: a capacity that can never fill a batch is the user's to fix, not a server's to refuse.
+  checkBatchCapacity(jobs, options.capacity);
   const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
   const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
   const connection = await connectWithBackoff(env, { who: 'worker' });

@@ -8,6 +8,7 @@ import {
   type JobActivityDeps,
   type ReadyJob,
 } from '../activities/execute-job.js';
+import { checkBatchCapacity } from '../activities/batcher.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
 import { announceJobTypes, inputSchemasOf } from './job-type-announcer.js';
@@ -19,7 +20,9 @@ export interface JobWorkerOptions {
   jobs: readonly JobDefinition[];
   /**
    * Jobs of each type this process runs at once. Temporal reserves a slot before it polls, so a full worker
-   * takes no task it cannot start: the next job waits in the queue for any free worker instead.
+   * takes no task it cannot start: the next job waits in the queue for any free worker instead. A batched type
+   * needs at least its `batch.maxSize` (each item of a batch holds a slot); twice that lets the next batch fill
+   * while one runs.
    * @defaultValue 1
    */
   capacity?: number;
@@ -76,6 +79,7 @@ export function defaultWorkerIdentity(): string {
  */
 export async function createJobWorker(options: JobWorkerOptions): Promise<JobWorker> {
   const identity = options.identity ?? defaultWorkerIdentity();
+  checkBatchCapacity(options.jobs, options.capacity ?? 1);
   const ready = new Map<string, ReadyJob>();
   for (const definition of options.jobs) {
     ready.set(definition.type, { definition, resources: await definition.setup?.() });

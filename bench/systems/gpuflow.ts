@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/temporal-dev-server.js';
-import { PAYLOAD } from '../jobs/work.js';
+import { BENCH_BATCH_SIZE, PAYLOAD } from '../jobs/work.js';
 import { PROJECT_ROOT, startProc, waitUntil, type Cleanup, type Proc } from '../procs.js';
 import type { BenchClient, ProcessRole, TickTimes } from '../types.js';
 import { stopAll, type SystemContext, type SystemDefinition } from './system.js';
 
 const GPUFLOW = join(PROJECT_ROOT, 'bin', 'gpuflow.js');
 const WAIT_MS = 60_000;
+/** Slots per type of the `batched` workload's worker: one batch running, the next one filling. */
+const BATCH_WORKER_CAPACITY = 2 * BENCH_BATCH_SIZE;
 
 interface View {
   id: string;
@@ -102,6 +104,9 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
     async runNoop() {
       await untilEnded(await submit('bench-noop', true));
     },
+    async run(type) {
+      return (await untilEnded(await submit(type, true))).output;
+    },
     async enqueueTick() {
       return (await submit('bench-tick', false)).id;
     },
@@ -191,6 +196,7 @@ export const gpuflow: SystemDefinition = {
       driverConfig: { apiUrl: stack.apiUrl },
       startTickWorker: async () => tsWorker('gpuflow tick worker', ['bench/jobs/tick.ts'], 1),
       startBacklogWorker: async (slots) => tsWorker('gpuflow backlog worker', ['bench/jobs/backlog.ts'], slots),
+      startBatchWorker: async () => tsWorker('gpuflow batch worker', ['bench/jobs/batched.ts'], BATCH_WORKER_CAPACITY),
       stop: () => stopAll(processes.values()),
     };
   },

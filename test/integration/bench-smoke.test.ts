@@ -12,6 +12,7 @@ const SMOKE: Sizes = {
   settleMs: 500,
   requests: 4,
   requestConcurrency: 2,
+  batchedJobs: 4,
   reps: 1,
   backlog: { queued: [6, 12], probes: 2, slots: 4, submitConcurrency: 2, settleTimeoutMs: 15_000 },
   costProgressSeconds: 2,
@@ -49,6 +50,7 @@ const key = (row: ResultRow): string =>
     row.process ?? '-',
     ...(row.job ? [row.job] : []),
     ...(row.queued === undefined ? [] : [row.queued]),
+    ...(row.variant ? [row.variant] : []),
   ].join(' ');
 
 describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
@@ -77,6 +79,12 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'dedup gpuflow req_per_s 2 -',
         'status gpuflow p50_ms 1 -',
         'status gpuflow req_per_s 2 -',
+        'batched gpuflow jobs_per_s 32 - batched',
+        'batched gpuflow p50_ms 32 - batched',
+        'batched gpuflow jobs_per_s 32 - unbatched',
+        'batched gpuflow p50_ms 32 - unbatched',
+        'batched gpuflow batch_size 32 - batched',
+        'batched gpuflow batch_size 32 - unbatched',
         'latency temporal p50_ms 1 -',
         'latency temporal p95_ms 1 -',
         'latency temporal p99_ms 1 -',

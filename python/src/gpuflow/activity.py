@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from .batch import Batchers
 from .blobs import (
     BlobStore,
     BlobUnavailableError,
@@ -85,6 +86,7 @@ class JobActivities:
         self.on_end = on_end
         # One read of each API store marker per process: the answer does not change while the worker runs.
         self.marker_checks: dict[str, str | None] = {}
+        self.batches = Batchers(worker_id)
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -233,22 +235,29 @@ class JobActivities:
                 resources=ready.resources,
                 state=state,
                 store=store,
-                cancelled=lambda: cancellation.is_set() or activity.is_cancelled(),
+                # A batch handler reads it outside this activity's context: its batcher sets ``cancellation``.
+                cancelled=cancellation.is_set
+                if ready.definition.batch
+                else lambda: cancellation.is_set() or activity.is_cancelled(),
                 resume_from=state.checkpoint if state.has_checkpoint else None,
             )
 
             async def send(chunks: list[Any]) -> None:
                 await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": attempt, "chunks": chunks})
 
-            output = await run_handler(
-                ready.definition,
-                value,
-                ctx,
-                cancellation=cancellation,
-                send=send,
-                attempt=attempt,
-                on_capped=ctx.log,
-            )
+            if ready.definition.batch is not None:
+                # The item joins the next batch; its lease, progress and end stay this attempt's own.
+                output = await self.batches.run(ready.definition, ready.resources, value, ctx, cancellation)
+            else:
+                output = await run_handler(
+                    ready.definition,
+                    value,
+                    ctx,
+                    cancellation=cancellation,
+                    send=send,
+                    attempt=attempt,
+                    on_capped=ctx.log,
+                )
             handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
             if store is not None:
                 key = output_blob_key(job_id, run_id or "standalone", attempt)

@@ -19,6 +19,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activity import JobActivities, ReadyJob
+from .batch import check_batch_capacity
 from .config import WorkerEnv
 from .connect import connect_with_backoff
 from .job import JobDefinition
@@ -130,6 +131,7 @@ async def run_worker(
     """Serves the job types until SIGTERM or SIGINT (a drain: polling stops, running jobs get ``grace_s``), until
     ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
     identity = identity or default_identity()
+    check_batch_capacity(definitions, capacity)
     ready = await prepare(definitions)
     if metrics_port is not None and sdk_metrics_port is None:
         sdk_metrics_port = metrics_port + 1
