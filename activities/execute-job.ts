@@ -195,8 +195,10 @@ export function createJobActivities(deps: JobActivityDeps) {
         const failureDetails: AttemptFailureDetails = { attemptFacts, ...(artifacts.length > 0 ? { artifacts } : {}) };
         const drainDetails: AttemptFailureDetails = { ...failureDetails, attempt };
         if ('checkpoint' in details) drainDetails.checkpoint = details.checkpoint;
+        // A cancelled job's view keeps the progress it had reached.
+        const cancelDetails: AttemptFailureDetails = { ...failureDetails, progress: details.progress };
         const failure =
-          endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
+          endOfAbortedAttempt(activity.cancellationSignal, cancelDetails, drainDetails) ??
           toApplicationFailure(err, failureDetails);
         throw failure;
       } finally {

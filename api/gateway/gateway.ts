@@ -121,7 +121,7 @@ export class RunPodGateway {
     try {
       if (job.stop === 'cancel') {
         // A sync handler cannot be stopped: its result comes after the cancel, which it now confirms.
-        await activity.reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts });
+        await activity.reportCancellation(job.taskToken, cancelDetails(job));
       } else if (job.stop === undefined && body.error) {
         job.batcher.drop();
         await activity.fail(job.taskToken, runPodFailure(body.error, job.attemptFacts));
@@ -321,7 +321,7 @@ export class RunPodGateway {
       job.ended = true;
       await job.handedOff;
       await this.options.client.activity
-        .reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts })
+        .reportCancellation(job.taskToken, cancelDetails(job))
         .catch((err: unknown) => this.ignoreEnded(err, job.id));
     }
     this.forget(job);
@@ -376,6 +376,11 @@ export class RunPodGateway {
 }
 
 /** A result with RunPod's `error`: FAILED at once, as on RunPod (a handler-returned error is not retried). */
+/** What a confirmed cancel reports: the attempt's facts and its last progress, which the cancelled job's view keeps. */
+function cancelDetails(job: HeldJob): AttemptFailureDetails {
+  return { artifacts: [], attemptFacts: job.attemptFacts, progress: job.details.progress };
+}
+
 function runPodFailure(error: unknown, attemptFacts?: AttemptFacts): ApplicationFailure {
   const details: AttemptFailureDetails = { artifacts: [], ...(attemptFacts ? { attemptFacts } : {}) };
   return ApplicationFailure.create({ ...runpodFailureOf(error), nonRetryable: true, details: [details] });

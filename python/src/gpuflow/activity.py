@@ -273,8 +273,16 @@ class JobActivities:
                         drained,
                         type=FailureTypes.worker_shutdown,
                     ) from None
-                # The SDK reports a cancel it was asked for as cancelled (it attaches no details: the artifacts
-                # stay listed from the last heartbeat).
+                # The SDK confirms a cancel with no details: it is confirmed here instead, with the attempt's facts
+                # and last progress (protocol section 5), as the TS worker does; the SDK is told that the activity
+                # completes asynchronously. If that fails, the SDK confirms it as before.
+                if why is not None and why.cancel_requested:
+                    if pending[0] is not None:
+                        beat()
+                    progress = state.details()["progress"]
+                    if await self._confirm_cancel(info.task_token, {**details, "progress": progress}):
+                        self.print_line(f"worker {self.worker_id}: {job_id}#{attempt} cancelled")
+                        activity.raise_complete_async()
                 if isinstance(err, asyncio.CancelledError):
                     raise
                 raise asyncio.CancelledError() from err
@@ -288,6 +296,23 @@ class JobActivities:
             for handle in (pending[0], renewal[0]):
                 if handle is not None:
                     handle.cancel()
+
+    async def _confirm_cancel(self, task_token: bytes, details: dict[str, Any]) -> bool:
+        """Confirms the cancel the server asked for, with ``details``; False when it could not (no client)."""
+        try:
+            client = activity.client()
+        except RuntimeError:
+            return False
+        report = client.get_async_activity_handle(task_token=task_token).report_cancellation(
+            details, rpc_timeout=timedelta(seconds=SIGNAL_TIMEOUT_S)
+        )
+        try:
+            # Shielded: a second cancel of this task must not cut the confirmation short.
+            await asyncio.shield(report)
+        except Exception as err:
+            activity.logger.warning(f"could not confirm the cancel with its details: {err}")
+            return False
+        return True
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""
