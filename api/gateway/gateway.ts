@@ -288,6 +288,7 @@ export class RunPodGateway {
       listedAtMs: Date.now(),
       ended: false,
     };
+    job.details.attemptFacts = job.attemptFacts;
     this.held.set(id, job);
     this.runners.held(worker, type, id);
     // The runner already has the job: the first heartbeat, which carries the earlier attempt's checkpoint

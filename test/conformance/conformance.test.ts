@@ -152,7 +152,7 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     const running = await until(lost.id, (v) => v.status === 'IN_PROGRESS' && v.startedAt !== null);
     const lateEnd = await until(late.id, ended, 30_000);
     // The server recorded the Temporal identity that took the task: behind the gateway, the API's, not the runner's.
-    const workerId = impl.name === 'runpod-gateway' ? expect.any(String) : doomed.identityOf('conf-sleep');
+    const workerId: unknown = impl.name === 'runpod-gateway' ? expect.any(String) : doomed.identityOf('conf-sleep');
     expect(lateEnd).toMatchObject({ status: 'TIMED_OUT', attempt: 1, workerId, error: { type: 'TtlExpired' } });
     expect(lateEnd.startedAt).not.toBeNull();
     doomed.kill('SIGKILL');

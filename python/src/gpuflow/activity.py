@@ -182,19 +182,21 @@ class JobActivities:
         def beat_soon() -> None:
             loop.call_soon_threadsafe(changed, context=activity_context)
 
-        state.on_change = beat_soon
-        renewal[0] = loop.call_later(renew_s, beat)
-        # A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
-        # before this attempt can fail, or its retry (which reads them from the server) starts without them.
-        if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
-            beat()
-        # The running job's view reads the start from the pending activity; these facts go with the attempt's end.
+        # The running job's view reads the start from the pending activity; these facts go with the attempt's end,
+        # and in its heartbeats (a retry after a lost worker names the lost attempt from them).
         facts = {
             "attempt": attempt,
             "workerId": self.worker_id,
             "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
             "startedAt": iso_utc(datetime.now(UTC)),
         }
+        state.attempt_facts = facts
+        state.on_change = beat_soon
+        renewal[0] = loop.call_later(renew_s, beat)
+        # A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
+        # before this attempt can fail, or its retry (which reads them from the server) starts without them.
+        if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
+            beat()
         cancellation = Cancellation()
         handler_started = time.perf_counter()
         try:
