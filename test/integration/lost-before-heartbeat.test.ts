@@ -19,7 +19,7 @@ describe('a worker lost before its first heartbeat', () => {
   writeFileSync(
     modulePath,
     `import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import { z } from ${JSON.stringify(join(PROJECT_ROOT, 'node_modules/zod/index.js'))};
 import { defineJob } from ${JSON.stringify(join(PROJECT_ROOT, 'sdk/index.ts'))};
 export default defineJob({
   type: ${JSON.stringify(type)},
