@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { measureCost } from './cost.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
-import type { BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
+import type { BacklogClient, BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
+import { drainBacklog, probeBacklog, settleBacklog, submitBacklog } from './backlog.js';
 import { enqueueTicks, latency, requests, throughput, waitTicks } from './workloads.js';
 
 /**
@@ -27,10 +28,23 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
       return enqueueTicks(client, request.n);
     case 'wait-ticks':
       return waitTicks(client, request.keys);
+    case 'backlog-probe':
+      return probeBacklog(backlogOf(client), request.n);
+    case 'backlog-submit':
+      return submitBacklog(backlogOf(client), request.n, request.concurrency);
+    case 'backlog-settle':
+      return settleBacklog(backlogOf(client), request.expected, request.timeoutMs);
+    case 'backlog-drain':
+      return drainBacklog(backlogOf(client), request.keys, request.concurrency);
     case 'close':
       await client.close();
       return null;
   }
+}
+
+function backlogOf(client: BenchClient): BacklogClient {
+  if (!client.backlog) throw new Error('this system has no backlog workload');
+  return client.backlog;
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
 import { freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { BACKLOG_FULL, BACKLOG_QUICK, runBacklog, type BacklogSizes } from './backlog.js';
 import { startDriver, type Driver } from './driver-handle.js';
 import { ensurePeerPackages, startPostgres, startRedis } from './infra.js';
 import { Cleanup, PROJECT_ROOT, sampleRss } from './procs.js';
@@ -25,6 +26,7 @@ export interface Sizes {
   requests: number;
   requestConcurrency: number;
   reps: number;
+  backlog: BacklogSizes;
   /** How long the cost workload's progress job runs, s (it reports progress every second). */
   costProgressSeconds: number;
 }
@@ -38,6 +40,7 @@ export const FULL: Sizes = {
   requests: 300,
   requestConcurrency: 10,
   reps: 3,
+  backlog: BACKLOG_FULL,
   costProgressSeconds: 60,
 };
 export const QUICK: Sizes = {
@@ -49,6 +52,7 @@ export const QUICK: Sizes = {
   requests: 40,
   requestConcurrency: 10,
   reps: 1,
+  backlog: BACKLOG_QUICK,
   costProgressSeconds: 60,
 };
 
@@ -268,6 +272,11 @@ async function runWorkloads(
     });
     add(workload, 'p50_ms', 1, result.p50);
     add(workload, 'req_per_s', concurrency, result.reqPerS);
+  }
+
+  const { startBacklogWorker } = running;
+  if (want.has('backlog') && startBacklogWorker) {
+    rows.push(...(await runBacklog(system, { ...running, startBacklogWorker }, driver, sizes.backlog, log)));
   }
   return rows;
 }

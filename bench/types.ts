@@ -4,7 +4,16 @@
 export const SYSTEMS = ['gpuflow', 'gpuflow-python', 'gpuflow-runpod-gateway', 'temporal', 'bullmq', 'pgboss'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
-export const WORKLOADS = ['latency', 'throughput', 'dispatch-gap', 'dedup', 'status', 'memory', 'cost'] as const;
+export const WORKLOADS = [
+  'latency',
+  'throughput',
+  'dispatch-gap',
+  'dedup',
+  'status',
+  'memory',
+  'cost',
+  'backlog',
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export type Metric =
@@ -20,6 +29,13 @@ export type Metric =
   | 'gateway_p95_ms'
   | 'gateway_handout_p50_ms'
   | 'gateway_done_p50_ms'
+  /** The backlog workload: submissions while no worker runs, the drain once workers start, and the probes. */
+  | 'submit_jobs_per_s'
+  | 'drain_jobs_per_s'
+  | 'submit_p50_ms'
+  | 'get_p50_ms'
+  | 'stats_p50_ms'
+  | 'queues_p50_ms'
   /** Cost workload: counted from one job's history and the server's heartbeat calls (bench/cost.ts). */
   | 'history_events'
   | 'workflow_tasks'
@@ -44,6 +60,8 @@ export interface ResultRow {
   value: number;
   /** Memory rows only. */
   process?: ProcessRole;
+  /** Backlog rows only: jobs queued with no worker when the figure was taken (0: near idle). */
+  queued?: number;
   /** Cost rows only: which job. */
   job?: CostJob;
 }
@@ -65,9 +83,26 @@ export interface BenchClient {
   dedup?: { prepare(): Promise<void>; hit(): Promise<void> };
   /** Status read of a completed job. */
   status?: { prepare(): Promise<void>; read(): Promise<void> };
+  backlog?: BacklogClient;
   /** Cost workload: each runs one job to its end and resolves with its workflow id. */
   cost?: { noop(): Promise<string>; progress(seconds: number): Promise<string> };
   close(): Promise<void>;
+}
+
+/** The backlog workload's calls: jobs of a type whose workers start only once the backlog is queued. */
+export interface BacklogClient {
+  /** Queues one job; resolves with what `get` and `wait` need. */
+  submit(): Promise<string>;
+  /** One read of a (queued) job's status. */
+  get(key: string): Promise<void>;
+  /** Job counts by status (gpuflow's `/v1/stats`; raw Temporal: a visibility count by execution status). */
+  stats(): Promise<void>;
+  /** The queues' state (gpuflow's `/v1/queues`; raw Temporal: a task queue description with its stats). */
+  queues(): Promise<void>;
+  /** Jobs waiting for a worker, as the queue's description shows them (approximate). */
+  backlogCount(): Promise<number>;
+  /** Resolves once the job has completed, with its handler's end (epoch ms). */
+  wait(key: string): Promise<number>;
 }
 
 /** Messages from the harness to a driver, and its answers. */
@@ -78,5 +113,9 @@ export type DriverRequest =
   | { id: number; op: 'cost'; temporalAddress: string; metricsUrl: string; progressSeconds: number }
   | { id: number; op: 'enqueue-ticks'; n: number }
   | { id: number; op: 'wait-ticks'; keys: string[] }
+  | { id: number; op: 'backlog-probe'; n: number }
+  | { id: number; op: 'backlog-submit'; n: number; concurrency: number }
+  | { id: number; op: 'backlog-settle'; expected: number; timeoutMs: number }
+  | { id: number; op: 'backlog-drain'; keys: string[]; concurrency: number }
   | { id: number; op: 'close' };
 export type DriverResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

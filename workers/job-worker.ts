@@ -2,7 +2,12 @@ import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../protocol/task-queues.js';
-import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
+import {
+  createJobActivities,
+  type JobActivities,
+  type JobActivityDeps,
+  type ReadyJob,
+} from '../activities/execute-job.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
 import { announceJobTypes, inputSchemasOf } from './job-type-announcer.js';
@@ -40,6 +45,10 @@ export interface JobWorkerOptions {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue 1048576 (1 MiB) */
+  maxJobLogBytes?: number;
+  /** Told of each progress report of a handler. */
+  onProgress?: JobActivityDeps['onProgress'];
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
   /** Records jobs running, capacity, attempt durations and lost leases (`--metrics-port`). */
@@ -78,6 +87,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     print: options.print,
     blobs: options.blobs,
     payloadThresholdBytes: options.payloadThresholdBytes,
+    maxJobLogBytes: options.maxJobLogBytes,
+    onProgress: options.onProgress,
   });
   const idle = idleWatch(options.idleExitMs, () => shutdown());
   const { metrics } = options;

@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
 
-type Heartbeat = temporal.api.worker.v1.IWorkerHeartbeat;
-const { WorkerStatus } = temporal.api.enums.v1;
+// A CommonJS package: Node's ESM loader only sees its default export (vitest's loader hides this).
+type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
+const { WorkerStatus } = proto.temporal.api.enums.v1;
 
 export interface WorkerListOptions {
   client: Client;

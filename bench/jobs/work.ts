@@ -22,6 +22,11 @@ export async function tick(): Promise<TickTimes> {
   return { startMs, endMs: nowMs() };
 }
 
+/** The backlog job: does nothing and says when (epoch ms), so a drain is timed by the handlers themselves. */
+export function stamp(): { endMs: number } {
+  return { endMs: nowMs() };
+}
+
 /** The cost workload's long job: runs `seconds`, reporting its progress once a second. */
 export async function reportProgress(seconds: number, progress: (percent: number) => void): Promise<{ ok: true }> {
   for (let second = 1; second <= seconds; second += 1) {
