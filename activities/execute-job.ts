@@ -94,7 +94,16 @@ export function createJobActivities(deps: JobActivityDeps) {
         info.attempt === 1 && resume ? { progress: null, log: [], ...resume } : info.heartbeatDetails,
       );
       const previous = parsedPrevious.success ? parsedPrevious.data : undefined;
-      const details: HeartbeatDetails = { progress: null, log: [] };
+      // The view of the running job comes from the pending activity (attempt, worker identity, start time); these
+      // facts reach the workflow with the attempt's end (its result, or its failure's details), and ride in its heartbeats (a retry after
+      // a lost worker names the lost attempt from them).
+      const attemptFacts = {
+        attempt,
+        workerId: deps.workerId,
+        scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
+        startedAt: new Date().toISOString(),
+      };
+      const details: HeartbeatDetails = { progress: null, log: [], attemptFacts };
       if (previous && 'checkpoint' in previous) details.checkpoint = previous.checkpoint;
       // Every heartbeat that reaches the server is a billable action: changes go out at the job's freshness, a
       // silent job renews its lease three times per lease, and a job that ends sooner sends none. The lease is
@@ -139,14 +148,6 @@ export function createJobActivities(deps: JobActivityDeps) {
       // A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
       // before this attempt can fail, or its retry (which reads them from the server) would start without them.
       if (info.attempt === 1 && resume && ('checkpoint' in details || artifacts.length > 0)) beats.now();
-      // The view of the running job comes from the pending activity (attempt, worker identity, start time); these
-      // facts reach the workflow with the attempt's end (its result, or its failure's details).
-      const attemptFacts = {
-        attempt,
-        workerId: deps.workerId,
-        scheduledAt: new Date(info.currentAttemptScheduledTimestampMs).toISOString(),
-        startedAt: new Date().toISOString(),
-      };
       const handlerStartedMs = performance.now();
       try {
         const parsed = ready.definition.input.safeParse(await blobs.resolveInput(request.input));
@@ -225,8 +226,10 @@ export function createJobActivities(deps: JobActivityDeps) {
         const failureDetails: AttemptFailureDetails = { attemptFacts, ...(artifacts.length > 0 ? { artifacts } : {}) };
         const drainDetails: AttemptFailureDetails = { ...failureDetails, attempt };
         if ('checkpoint' in details) drainDetails.checkpoint = details.checkpoint;
+        // A cancelled job's view keeps the progress it had reached.
+        const cancelDetails: AttemptFailureDetails = { ...failureDetails, progress: details.progress };
         const failure =
-          endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
+          endOfAbortedAttempt(activity.cancellationSignal, cancelDetails, drainDetails) ??
           toApplicationFailure(err, failureDetails);
         if (activity.cancellationSignal.aborted) log.line(`attempt ended: ${failure.message}`);
         else log.failed(err);

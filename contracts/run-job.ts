@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AttemptFactsSchema } from '../protocol/activity.js';
 import { ArtifactSchema, type BlobStoreMarker } from '../protocol/blobs.js';
+import { ProgressSchema } from '../protocol/heartbeat.js';
 import { JobErrorViewSchema, type JobPolicy } from './job.js';
 
 /** Argument of the `runJob` workflow. Stored in history, so it stays small and JSON-only. */
@@ -33,6 +34,8 @@ export const JobMemoSchema = AttemptFactsSchema.partial().extend({
   error: JobErrorViewSchema.optional(),
   /** Set when the job ends with artifacts: the list outlives the pending activity's heartbeat details. */
   artifacts: z.array(ArtifactSchema).optional(),
+  /** Set when the job ends CANCELLED: the last progress its attempt reported (the heartbeat that held it is gone). */
+  progress: ProgressSchema.nullable().optional(),
   /** ms the handler of the last attempt ran, as its worker measured it. */
   handlerTimeMs: z.number().min(0).optional(),
   /**

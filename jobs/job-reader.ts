@@ -12,6 +12,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { BlobUnavailableError } from '../storage/blob-unavailable-error.js';
 import { resolvePayload } from '../storage/payloads.js';
 import { JobQueueStates } from './job-queues.js';
+import { lastAttemptStart } from './last-attempt-start.js';
 import { artifactsOf, buildJobView, heartbeatOf, type JobOutcome } from './job-view.js';
 import { CompletedRunOutputs } from './run-outcomes.js';
 import { withDecodedHeartbeats } from './stored-payloads.js';
@@ -152,7 +153,7 @@ export class JobReader {
         : await this.outcomeOf(description);
     if (description.status.name === 'COMPLETED') this.completedRuns.remember(description.runId, outcome);
     const { payloadConverter } = this.client.options.loadedDataConverter;
-    const view = buildJobView(description, outcome, payloadConverter, this.values);
+    const view = buildJobView(await this.withStartOfLastAttempt(description), outcome, payloadConverter, this.values);
     // Why is it waiting? Workers polling its task queue (none: no worker serves the type) and the backlog.
     if (view.status === 'IN_QUEUE') {
       const queue = await this.queueStates.of(view.type);
@@ -162,6 +163,22 @@ export class JobReader {
     }
     if (this.ui) view.temporalUiUrl = temporalUiUrlOf(this.ui, jobId, description.runId);
     return { view, runId: description.runId };
+  }
+
+  /**
+   * A closed run whose memo names no attempt (its worker never said how the attempt ended: a lost worker, a
+   * timeout) gets its last attempt's facts from the history, as if the memo held them.
+   */
+  private async withStartOfLastAttempt(
+    description: WorkflowExecutionDescription,
+  ): Promise<WorkflowExecutionDescription> {
+    if (description.status.name === 'RUNNING') return description;
+    const memo = this.values.memo(description.workflowId, description.memo);
+    if (memo.startedAt !== undefined) return description;
+    const start = await lastAttemptStart(this.client, description.workflowId, description.runId);
+    if (!start) return description;
+    const attempt = start.attempt !== undefined ? { attempt: start.attempt + (memo.attemptOffset ?? 0) } : {};
+    return { ...description, memo: { ...description.memo, ...start, ...attempt } };
   }
 
   /** The describe of a job's run; unknown ids, and workflows that are not jobs, are not found. */

@@ -82,21 +82,27 @@ export function buildJobView(
     // A job scheduled again after a drain goes on counting its attempts (the memo says how many ran before).
     const attempt = (pending.attempt ?? 1) + (memo.attemptOffset ?? 0);
     const startedMs = optionalTsToMs(pending.lastStartedTime);
+    // A retry waiting in the queue (out a backoff, or for a worker) shows the attempt that failed, from the last
+    // heartbeat the pending activity keeps when that attempt sent it (the server keeps no start time of its own).
+    const lastFacts = queued && details?.attemptFacts?.attempt === attempt - 1 ? details.attemptFacts : undefined;
+    const retrying = queued && (pending.attempt ?? 1) > 1;
     return {
       ...base,
       status: jobStatusOf({ execution: 'RUNNING', jobStatus, pending: { queued } }),
       // While an attempt waits in the queue (the first, or a retry after a backoff), it has not started yet.
       attempt: queued ? attempt - 1 : attempt,
       progress: details?.progress ?? null,
-      startedAt: queued ? base.startedAt : (iso(startedMs) ?? base.startedAt),
+      startedAt: queued ? (lastFacts?.startedAt ?? base.startedAt) : (iso(startedMs) ?? base.startedAt),
       // The attempt's heartbeat (or, from workers of an earlier build, its start report) names the worker that runs
       // it; Temporal's poller identity would name the gateway for a job an HTTP runner holds.
-      workerId: queued
-        ? base.workerId
-        : details?.workerId ||
-          (memo.attempt === attempt ? memo.workerId : undefined) ||
-          pending.lastWorkerIdentity ||
-          base.workerId,
+      workerId:
+        lastFacts?.workerId ??
+        (queued && !retrying
+          ? base.workerId
+          : details?.workerId ||
+            (memo.attempt === attempt ? memo.workerId : undefined) ||
+            pending.lastWorkerIdentity ||
+            base.workerId),
     };
   }
 
@@ -125,7 +131,9 @@ export function buildJobView(
           values,
         ));
   const status = jobStatusOf({ execution: description.status.name, jobStatus, errorType: error.type });
-  if (status === 'CANCELLED' || status === 'COMPLETED') return { ...ended, status };
+  // A cancelled job shows how far it got (its worker sent the last progress with the cancel's confirmation).
+  if (status === 'CANCELLED') return { ...ended, status, progress: memo.progress ?? null };
+  if (status === 'COMPLETED') return { ...ended, status };
   return { ...ended, status, error };
 }
 

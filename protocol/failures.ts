@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AttemptFactsSchema } from './activity.js';
 import { ArtifactSchema } from './blobs.js';
+import { ProgressSchema } from './heartbeat.js';
 
 /**
  * Failure types with a meaning of their own. A worker ends a failed attempt with an ApplicationFailure whose
@@ -64,6 +65,11 @@ export const AttemptFailureDetailsSchema = z.object({
   checkpoint: z.unknown().optional(),
   /** The facts of the attempt that ended (optional): the view of a job that did not complete names its last attempt. */
   attemptFacts: AttemptFactsSchema.optional(),
+  /**
+   * The attempt's last progress, as its heartbeats reported it (optional): a cancelled job's view keeps showing how
+   * far it got once the pending activity, which held it, is gone.
+   */
+  progress: ProgressSchema.nullable().optional(),
 });
 export type AttemptFailureDetails = z.output<typeof AttemptFailureDetailsSchema>;
 

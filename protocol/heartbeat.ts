@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttemptFactsSchema } from './activity.js';
 import { ArtifactSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
 
 /** Longest progress message, in characters; a worker cuts longer ones (a longer one would void the heartbeat). */
@@ -36,5 +37,10 @@ export const HeartbeatDetailsSchema = z.object({
    * gateway). Absent: the pending activity's `lastWorkerIdentity` names it.
    */
   workerId: z.string().min(1).max(256).optional(),
+  /**
+   * The facts of the attempt that sent it (optional): a job waiting for a retry after a lost worker names the attempt
+   * that was lost, its worker and its start, from the last heartbeat the pending activity keeps.
+   */
+  attemptFacts: AttemptFactsSchema.optional(),
 });
 export type HeartbeatDetails = z.output<typeof HeartbeatDetailsSchema>;

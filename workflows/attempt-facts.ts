@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
+import type { JobMemo } from '../contracts/run-job.js';
 import type { AttemptFacts } from '../protocol/activity.js';
 import { AttemptFailureDetailsSchema } from '../protocol/failures.js';
 
@@ -11,4 +12,15 @@ export function attemptFactsOfFailure(err: unknown): AttemptFacts | undefined {
   if (!(cause instanceof ApplicationFailure) && !(cause instanceof CancelledFailure)) return undefined;
   const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
   return parsed.success ? parsed.data.attemptFacts : undefined;
+}
+
+/**
+ * The last progress of the attempt a cancellation ended, as a memo field, when its worker put it in the details
+ * (`{}` otherwise: a worker of an earlier build, a job cancelled in the queue).
+ */
+export function progressOfCancel(err: unknown): Pick<JobMemo, 'progress'> {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof CancelledFailure)) return {};
+  const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
+  return parsed.success && parsed.data.progress !== undefined ? { progress: parsed.data.progress } : {};
 }

@@ -38,7 +38,7 @@ import {
   streamChunksSignal,
 } from '../protocol/signals.js';
 import { jobTaskQueue } from '../protocol/task-queues.js';
-import { attemptFactsOfFailure } from './attempt-facts.js';
+import { attemptFactsOfFailure, progressOfCancel } from './attempt-facts.js';
 import { startWebhookDelivery } from './deliver-webhook.js';
 import { attemptsLeft, resumeAfterDrain, type DrainState } from './drained-attempt.js';
 
@@ -143,10 +143,16 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
     // Workers no longer report an attempt's start: its facts come with its end, in the failure's details, and go
     // into the memo upserts this path makes anyway (listings read the memo).
     const facts = attemptFactsOfFailure(err) ?? {};
-    if (artifacts.length > 0) upsertMemo({ ...facts, artifacts });
-    if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
+    const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
+    // A cancelled job's view keeps its last progress (the pending activity that held it is gone); it rides in the
+    // upserts below, which the same workers' details already cause: no command is added.
+    const progress = cancelled ? progressOfCancel(err) : {};
+    if (artifacts.length > 0) upsertMemo({ ...facts, ...progress, artifacts });
+    if (cancelled) {
       // Runs before this patch upserted the memo of a cancelled job only for its artifacts.
-      if (artifacts.length === 0 && 'attempt' in facts && patched('attempt-facts-at-end')) upsertMemo(facts);
+      if (artifacts.length === 0 && 'attempt' in facts && patched('attempt-facts-at-end')) {
+        upsertMemo({ ...facts, ...progress });
+      }
       setStatus('CANCELLED');
       await startWebhookDelivery(job.jobId, job.webhook);
       throw isCancellation(err) ? err : new CancelledFailure('cancelled; the attempt ended without confirming it');

@@ -164,6 +164,8 @@ export class GatewayCore {
       ended: false,
       started: false,
     };
+    // The attempt's facts ride in its heartbeats too (a retry after a lost runner names it), once a runner has it.
+    if (!taker.deferStart) details.attemptFacts = job.attemptFacts;
     this.held.set(id, job);
     this.runners.held(taker.worker, type, id);
     if (taker.deferStart) {
@@ -188,7 +190,7 @@ export class GatewayCore {
     job.handedAtMs = performance.now();
     const workerId = job.worker.slice(0, 256);
     job.attemptFacts = { ...job.attemptFacts, workerId, startedAt: new Date().toISOString() };
-    job.details = { ...job.details, workerId };
+    job.details = { ...job.details, workerId, attemptFacts: job.attemptFacts };
     await this.heartbeat(job);
   }
 
@@ -232,7 +234,12 @@ export class GatewayCore {
   async reportCancellation(job: HeldJob): Promise<boolean> {
     await job.handedOff;
     return this.settle(job, () =>
-      this.client.activity.reportCancellation(job.taskToken, { artifacts: [], attemptFacts: job.attemptFacts }),
+      // The cancelled job's view keeps the attempt's facts and its last progress.
+      this.client.activity.reportCancellation(job.taskToken, {
+        artifacts: [],
+        attemptFacts: job.attemptFacts,
+        progress: job.details.progress,
+      }),
     );
   }
 

@@ -63,6 +63,9 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
   const view = async (id: string) => (await stack.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<JobView>();
   const until = (id: string, done: (v: JobView) => boolean, timeoutMs?: number) =>
     waitFor(() => view(id), done, timeoutMs);
+  /** Two views' start times agree (one may be the worker's clock, the other the server's). */
+  const near = (a: string | null, b: string | null) =>
+    a !== null && b !== null && Math.abs(Date.parse(a) - Date.parse(b)) < 2000;
   const ended = (v: JobView) => ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].includes(v.status);
 
   beforeAll(async () => {
@@ -102,13 +105,17 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
   // the default 30 s): the silent one runs with a 3 s lease, renewed every second.
   const cancelScenario = (type: ConformanceType, policy?: { heartbeatTimeoutMs: number }) => async () => {
     const job = await submit(`${type}-${shared}`, { seconds: 60 }, policy ? { policy } : undefined);
-    await until(job.id, (v) => v.status === 'IN_PROGRESS' && v.progress !== undefined && v.progress !== null);
+    const running = await until(job.id, (v) => v.status === 'IN_PROGRESS' && v.progress != null);
     const cancelledAt = Date.now();
     const cancel = await stack.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
     expect(cancel.statusCode).toBeLessThan(300);
     await started[0]!.process.waitForLine(new RegExp(`${type} stopped: ${job.id}`), 10_000);
     expect(Date.now() - cancelledAt).toBeLessThan(3000);
-    expect((await until(job.id, ended)).status).toBe('CANCELLED');
+    // The cancelled job still names its attempt and worker, and shows how far it got.
+    const cancelled = await until(job.id, ended);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', attempt: 1, workerId: started[0]!.identityOf(type) });
+    expect(near(cancelled.startedAt, running.startedAt)).toBe(true);
+    expect(cancelled.progress?.percent).toBeGreaterThanOrEqual(running.progress!.percent);
   };
   it('delivers a cancel to an async handler within about a second', cancelScenario('conf-sleep'));
   needs('sync-cancel')(
@@ -123,6 +130,10 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     await until(job.id, (v) => v.status === 'IN_PROGRESS' && /slept [2-5] of 6/.test(v.progress?.message ?? ''));
     doomed.kill('SIGKILL');
     expect(await doomed.process.exited).toBe('SIGKILL');
+    // Waiting for its retry, the job names the attempt that was lost, its worker and its start.
+    const waiting = await until(job.id, (v) => v.status === 'IN_QUEUE', 20_000);
+    expect(waiting).toMatchObject({ attempt: 1, workerId: doomed.identityOf('conf-sleep') });
+    expect(waiting.startedAt).not.toBeNull();
     const rescuer = await startWorker({ suffix, types: ['conf-sleep'], capacity: 1 });
     const done = await until(job.id, ended, 40_000);
     expect(done).toMatchObject({ status: 'COMPLETED', attempt: 2, workerId: rescuer.identityOf('conf-sleep') });
@@ -130,6 +141,25 @@ describe.each(WORKER_IMPLS)('conformance: $name worker', (impl) => {
     expect(output.slept).toBe(6);
     if (checkpoints) expect(output.resumedFrom).toBeGreaterThanOrEqual(1);
     else expect(output.resumedFrom).toBe(0);
+  });
+
+  it('names the last attempt of a job its worker never ended: a lost worker, the TTL', async () => {
+    const suffix = uniqueSuffix();
+    const doomed = await startWorker({ suffix, types: ['conf-sleep'], capacity: 2 });
+    const policy = { maxAttempts: 1, heartbeatTimeoutMs: 2000 };
+    const lost = await submit(`conf-sleep-${suffix}`, { seconds: 60 }, { policy });
+    const late = await submit(`conf-sleep-${suffix}`, { seconds: 60 }, { policy: { ttlMs: 4000 } });
+    const running = await until(lost.id, (v) => v.status === 'IN_PROGRESS' && v.startedAt !== null);
+    const lateEnd = await until(late.id, ended, 30_000);
+    // The server recorded the Temporal identity that took the task: behind the gateway, the API's, not the runner's.
+    const workerId: unknown = impl.name === 'runpod-gateway' ? expect.any(String) : doomed.identityOf('conf-sleep');
+    expect(lateEnd).toMatchObject({ status: 'TIMED_OUT', attempt: 1, workerId, error: { type: 'TtlExpired' } });
+    expect(lateEnd.startedAt).not.toBeNull();
+    doomed.kill('SIGKILL');
+    const lostEnd = await until(lost.id, ended, 30_000);
+    expect(lostEnd).toMatchObject({ status: 'FAILED', attempt: 1, workerId, error: { type: 'WorkerLost' } });
+    expect(near(lostEnd.startedAt, running.startedAt)).toBe(true);
+    expect(lostEnd.executionTimeMs).toBeGreaterThan(0);
   });
 
   it('lets a running job finish on SIGTERM, then exits 0', async () => {

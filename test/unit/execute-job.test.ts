@@ -117,7 +117,12 @@ describe('executeJob (the activity that runs a handler)', () => {
     await env.run(executeJob, { jobId: 'busy-1', type: 'busy', input: null });
     // The progress, then a renewal every 50 ms of the 400 ms call: about 8, and at least 3 on a loaded machine.
     expect(beats.length).toBeGreaterThanOrEqual(3);
-    expect(beats.at(-1)).toEqual({ progress: { percent: 100, message: 'warming up' }, log: ['loaded {"layers":2}'] });
+    expect(beats.at(-1)).toMatchObject({
+      progress: { percent: 100, message: 'warming up' },
+      log: ['loaded {"layers":2}'],
+    });
+    // Every heartbeat names its attempt: a retry waiting after a lost worker shows it.
+    expect(beats.at(-1)).toMatchObject({ attemptFacts: { attempt: 1, workerId: expect.any(String) as unknown } });
     expect(lines).toEqual(['[busy-1#1] loaded {"layers":2}']);
   });
 

@@ -196,6 +196,15 @@ class JobActivities:
         def beat_soon() -> None:
             loop.call_soon_threadsafe(changed, context=activity_context)
 
+        # The running job's view reads the start from the pending activity; these facts go with the attempt's end,
+        # and in its heartbeats (a retry after a lost worker names the lost attempt from them).
+        facts = {
+            "attempt": attempt,
+            "workerId": self.worker_id,
+            "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
+            "startedAt": iso_utc(datetime.now(UTC)),
+        }
+        state.attempt_facts = facts
         state.on_change = beat_soon
         renewal[0] = loop.call_later(renew_s, beat)
         # Written as often as progress goes out: a lost worker loses at most that long of its log.
@@ -204,13 +213,6 @@ class JobActivities:
         # before this attempt can fail, or its retry (which reads them from the server) starts without them.
         if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
             beat()
-        # The running job's view reads the start from the pending activity; these facts go with the attempt's end.
-        facts = {
-            "attempt": attempt,
-            "workerId": self.worker_id,
-            "scheduledAt": iso_utc(info.current_attempt_scheduled_time),
-            "startedAt": iso_utc(datetime.now(UTC)),
-        }
         cancellation = Cancellation()
         handler_started = time.perf_counter()
         try:
@@ -300,8 +302,18 @@ class JobActivities:
                         drained,
                         type=FailureTypes.worker_shutdown,
                     ) from None
-                # The SDK reports a cancel it was asked for as cancelled (it attaches no details: the artifacts
-                # stay listed from the last heartbeat).
+                # The SDK confirms a cancel with no details: it is confirmed here instead, with the attempt's facts
+                # and last progress (protocol section 5), as the TS worker does; the SDK is told that the activity
+                # completes asynchronously. If that fails, the SDK confirms it as before.
+                if why is not None and why.cancel_requested:
+                    if pending[0] is not None:
+                        beat()
+                    progress = state.details()["progress"]
+                    # The log is written before the end is reported, as on every other way out.
+                    await log.close()
+                    if await self._confirm_cancel(info.task_token, {**details, "progress": progress}):
+                        self.print_line(f"worker {self.worker_id}: {job_id}#{attempt} cancelled")
+                        activity.raise_complete_async()
                 if isinstance(err, asyncio.CancelledError):
                     raise
                 raise asyncio.CancelledError() from err
@@ -318,6 +330,23 @@ class JobActivities:
                     handle.cancel()
             # Written before the end is reported: a job seen final has its whole log.
             await log.close()
+
+    async def _confirm_cancel(self, task_token: bytes, details: dict[str, Any]) -> bool:
+        """Confirms the cancel the server asked for, with ``details``; False when it could not (no client)."""
+        try:
+            client = activity.client()
+        except RuntimeError:
+            return False
+        report = client.get_async_activity_handle(task_token=task_token).report_cancellation(
+            details, rpc_timeout=timedelta(seconds=SIGNAL_TIMEOUT_S)
+        )
+        try:
+            # Shielded: a second cancel of this task must not cut the confirmation short.
+            await asyncio.shield(report)
+        except Exception as err:
+            activity.logger.warning(f"could not confirm the cancel with its details: {err}")
+            return False
+        return True
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""

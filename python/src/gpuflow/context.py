@@ -41,6 +41,8 @@ class AttemptState:
         self.log: list[str] = []
         self.checkpoint: Any = _NO_CHECKPOINT
         self.artifacts: list[dict[str, Any]] = []
+        # The attempt's facts, sent in every heartbeat (protocol section 4); set by the worker when the attempt starts.
+        self.attempt_facts: dict[str, Any] | None = None
         if previous is not None:
             if "checkpoint" in previous:
                 self.checkpoint = previous["checkpoint"]
@@ -63,6 +65,8 @@ class AttemptState:
                 details["checkpoint"] = self.checkpoint
             if self.artifacts:
                 details["artifacts"] = [dict(artifact) for artifact in self.artifacts]
+            if self.attempt_facts is not None:
+                details["attemptFacts"] = dict(self.attempt_facts)
             return details
 
     def artifact_list(self) -> list[dict[str, Any]]:
