@@ -109,7 +109,9 @@ describe('gpuflow installed from a tarball into a project of its own', () => {
   it('refuses to init into a directory that is not empty, naming what is there', async () => {
     const refused = runGpuflow(['init', project], {});
     expect(await refused.exited).toBe(2);
-    expect(refused.output.join('\n')).toMatch(/my-gpu-jobs is not empty \(\.\w+, .+\): gpuflow init writes a new project only into an empty or missing/);
+    expect(refused.output.join('\n')).toMatch(
+      /my-gpu-jobs is not empty \(\.\w+, .+\): gpuflow init writes a new project only into an empty or missing/,
+    );
   });
 
   it('writes into a missing directory, with the job type from its name and this checkout as the default dependency', async () => {
