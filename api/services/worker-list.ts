@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+// The default import, as elsewhere: Node's CommonJS interop finds no named `temporal` export in @temporalio/proto
+// when gpuflow runs from an installed package (node_modules/gpuflow).
+import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
 
-type Heartbeat = temporal.api.worker.v1.IWorkerHeartbeat;
-const { WorkerStatus } = temporal.api.enums.v1;
+type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
+const { WorkerStatus } = proto.temporal.api.enums.v1;
 
 export interface WorkerListOptions {
   client: Client;

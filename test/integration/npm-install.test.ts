@@ -15,10 +15,20 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli.js';
+import { freePort, portInUse } from '../../scripts/temporal-dev-server.js';
 import { runGpuflow, runProcess, type GpuflowProcess } from '../support/processes.js';
 import { startStack, uniqueSuffix, waitFor, type TestStack } from '../support/stack.js';
 
 const exec = promisify(execFile);
+const listening = (port: number) => portInUse('127.0.0.1', port);
+
+/** A free port for Temporal whose UI port (+1000) is free too. */
+async function temporalPorts(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 1000 < 65_536 && !(await listening(port + 1000))) return port;
+  }
+}
 
 /** Runs a command to its end; a failure carries everything it printed. */
 async function run(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<string> {
@@ -36,7 +46,9 @@ async function run(command: string, args: string[], cwd: string, timeoutMs = 120
 /**
  * gpuflow as a user's dependency: `npm pack`, `gpuflow init` of a project that depends on the tarball, one
  * `npm install` from the registry (the npm cache reused), then the scaffold's own test, its typecheck, and a
- * `gpuflow worker` from that install running a job against the test stack's Temporal server and API.
+ * `gpuflow worker` from that install running a job against the test stack's Temporal server and API, and
+ * `gpuflow dev` from it serving a job (the installed API and orchestrator, whose workflows are bundled from
+ * node_modules/gpuflow).
  */
 describe('gpuflow installed from a tarball into a project of its own', () => {
   const suffix = uniqueSuffix();
@@ -45,6 +57,7 @@ describe('gpuflow installed from a tarball into a project of its own', () => {
   const project = join(root, 'my-gpu-jobs');
   let stack: TestStack | undefined;
   let worker: GpuflowProcess | undefined;
+  let devGroup: number | undefined;
 
   beforeAll(async () => {
     const packed = await run('npm', ['pack', '--silent', '--pack-destination', root], PROJECT_ROOT);
@@ -54,6 +67,7 @@ describe('gpuflow installed from a tarball into a project of its own', () => {
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], project, 300_000);
   }, 360_000);
   afterAll(async () => {
+    if (devGroup !== undefined) process.kill(-devGroup, 'SIGKILL');
     if (worker && worker.child.exitCode === null) worker.child.kill('SIGKILL');
     await stack?.stop();
     rmSync(root, { recursive: true, force: true });
@@ -105,6 +119,34 @@ describe('gpuflow installed from a tarball into a project of its own', () => {
       workerId: `installed-${suffix}`,
     });
   }, 150_000);
+
+  it('serves a job through `gpuflow dev` from the installed package (its API, orchestrator and worker)', async () => {
+    const temporalPort = await temporalPorts();
+    const apiPort = await freePort();
+    const dev = runProcess(
+      join(project, 'node_modules', '.bin', 'gpuflow'),
+      ['dev', `jobs/${type}.ts`],
+      {
+        GPUFLOW_TEMPORAL_PORT: String(temporalPort),
+        GPUFLOW_API_PORT: String(apiPort),
+        TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+      },
+      { cwd: project, detached: true },
+    );
+    devGroup = dev.child.pid;
+    await dev.waitForLine(/gpuflow dev stack is up/, 150_000);
+    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs?wait=60000`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type, input: { name: 'dev', steps: 1 }, dedup: false }),
+    });
+    expect(await res.json()).toMatchObject({ status: 'COMPLETED', output: { greeting: 'Hello, dev!' } });
+    process.kill(-devGroup!, 'SIGINT');
+    await dev.exited;
+    devGroup = undefined;
+    const ports = () => Promise.all([temporalPort, temporalPort + 1000, apiPort].map(listening));
+    expect(await waitFor(ports, (open) => open.every((isOpen) => !isOpen), 30_000)).toEqual([false, false, false]);
+  }, 240_000);
 
   it('refuses to init into a directory that is not empty, naming what is there', async () => {
     const refused = runGpuflow(['init', project], {});
