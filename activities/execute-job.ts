@@ -21,6 +21,9 @@ import { completedResults } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
 import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
+import { attemptLog } from './attempt-log.js';
+import { attemptGuard } from './stray-errors.js';
+import { createBatchers } from './batcher.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -43,6 +46,10 @@ export interface JobActivityDeps {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 */
   payloadThresholdBytes?: number;
+  /** Told of each progress report (the pretty log prints some). */
+  onProgress?: (jobId: string, attempt: number, percent: number, message: string | null) => void;
+  /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue MAX_JOB_LOG_BYTES (1 MiB) */
+  maxJobLogBytes?: number;
 }
 
 const SIGNAL_TIMEOUT_MS = 5000;
@@ -50,6 +57,7 @@ const SIGNAL_TIMEOUT_MS = 5000;
 export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const storeOf = createStoreCheck({ store: deps.blobs, workerId: deps.workerId, print });
+  const batches = createBatchers(deps.workerId);
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
@@ -103,8 +111,9 @@ export function createJobActivities(deps: JobActivityDeps) {
       const artifacts = [...(previous?.artifacts ?? [])];
       if (artifacts.length > 0) details.artifacts = artifacts;
       const marker = BlobStoreMarkerSchema.safeParse(request.blobStore);
+      const store = storeOf(marker.success ? marker.data : undefined);
       const blobs = jobBlobs({
-        store: storeOf(marker.success ? marker.data : undefined),
+        store,
         thresholdBytes: deps.payloadThresholdBytes,
         jobId: request.jobId,
         runId: runId ?? 'standalone',
@@ -116,6 +125,17 @@ export function createJobActivities(deps: JobActivityDeps) {
         },
       });
       beats.start();
+      const log = attemptLog({
+        store,
+        jobId: request.jobId,
+        attempt,
+        maxBytes: deps.maxJobLogBytes,
+        // Written as often as progress goes out: a lost worker loses at most that long of its log.
+        intervalMs: request.progressFreshnessMs ?? deps.progressFreshnessMs ?? 1000,
+        warn: (message) => {
+          activity.log.warn(message);
+        },
+      });
       // A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
       // before this attempt can fail, or its retry (which reads them from the server) would start without them.
       if (info.attempt === 1 && resume && ('checkpoint' in details || artifacts.length > 0)) beats.now();
@@ -133,12 +153,14 @@ export function createJobActivities(deps: JobActivityDeps) {
         if (!parsed.success) {
           throw ApplicationFailure.nonRetryable(describeIssues(parsed.error.issues, 'input'), FailureTypes.validation);
         }
+        // A stray error of the handler's (an 'error' event nobody listens to) fails this attempt, not the worker.
+        const guard = attemptGuard(`${request.jobId}#${attempt}`, activity.cancellationSignal);
         const ctx: JobContext = {
           jobId: request.jobId,
           attempt,
           workerId: deps.workerId,
           resources: ready.resources,
-          signal: activity.cancellationSignal,
+          signal: guard.signal,
           resumeFrom: details.checkpoint,
           artifact: (name, data, contentType) => blobs.artifact(name, data, contentType),
           checkpoint(value) {
@@ -156,25 +178,33 @@ export function createJobActivities(deps: JobActivityDeps) {
             // Two decimals are all a progress bar shows; `3.3583333333333334` is noise in a view.
             const clamped = Number.isFinite(percent) ? Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100 : 0;
             details.progress = { percent: clamped, message: message?.slice(0, MAX_PROGRESS_MESSAGE_CHARS) ?? null };
+            deps.onProgress?.(request.jobId, attempt, clamped, details.progress.message);
             beatSoon();
           },
           log(...parts) {
             const line = parts.map((part) => (typeof part === 'string' ? part : safeJson(part))).join(' ');
             const kept = line.slice(0, MAX_LOG_LINE_CHARS);
             details.log = [...details.log, kept].slice(-HEARTBEAT_LOG_LINES);
+            log.line(kept);
             print(`[${request.jobId}#${attempt}] ${kept}`);
           },
         };
-        const result = ready.definition.handler(parsed.data, ctx);
-        const output = isChunkStream(result)
-          ? await drainStream(result, {
-              send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
-              signal: activity.cancellationSignal,
-              aggregate: ready.definition.aggregateStream ?? false,
-              attempt,
-              onCapped: (why) => ctx.log(why),
-            })
-          : await result;
+        // A batched type's item joins the next batch; its lease, progress and end stay this attempt's own.
+        const { definition } = ready;
+        const output = await guard.run(async () => {
+          const result = definition.batch
+            ? batches.run(definition, ready.resources, parsed.data, ctx)
+            : definition.handler(parsed.data, ctx);
+          return isChunkStream(result)
+            ? await drainStream(result, {
+                send: (chunks) => signalJob(activity, streamChunksSignal, { attempt, chunks }),
+                signal: activity.cancellationSignal,
+                aggregate: (!definition.batch && definition.aggregateStream) ?? false,
+                attempt,
+                onCapped: (why) => ctx.log(why),
+              })
+            : await result;
+        });
         const handlerTimeMs = Math.round((performance.now() - handlerStartedMs) * 100) / 100;
         // `undefined` does not survive JSON: a handler that returns nothing completes with `null`.
         const finished = {
@@ -198,9 +228,13 @@ export function createJobActivities(deps: JobActivityDeps) {
         const failure =
           endOfAbortedAttempt(activity.cancellationSignal, failureDetails, drainDetails) ??
           toApplicationFailure(err, failureDetails);
+        if (activity.cancellationSignal.aborted) log.line(`attempt ended: ${failure.message}`);
+        else log.failed(err);
         throw failure;
       } finally {
         beats.stop();
+        // Written before the end is reported: a job seen final has its whole log.
+        await log.close();
       }
     },
   };

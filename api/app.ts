@@ -23,6 +23,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { adminRoutes } from './routes/admin.js';
+import { logRoutes } from './routes/logs.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -32,8 +33,11 @@ import { AdminService } from './services/admin-service.js';
 import { ArtifactService } from './services/artifact-service.js';
 import { JobService } from './services/job-service.js';
 import { JobStreams } from './services/job-stream.js';
-import { RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
+import { GatewayCore, RunPodGateway, type GatewayOptions } from './gateway/gateway.js';
 import { runpodWorkerRoutes } from './routes/runpod-worker/index.js';
+import type { RunpackSettings } from '../config/runpack.js';
+import { RunpackGateway } from './gateway/runpack.js';
+import { registerRunpackRoutes } from './routes/runpack/index.js';
 import { RunPodService } from './services/runpod-service.js';
 import { RunPodStreams } from './services/runpod-stream.js';
 import { WorkerValues } from '../jobs/worker-values.js';
@@ -89,6 +93,8 @@ export interface AppDeps {
    * `connection` is this process's connection for the gateway's per-type Temporal workers.
    */
   gateway?: Omit<GatewayOptions, 'client' | 'namespace' | 'blobs' | 'payloadThresholdBytes' | 'log'>;
+  /** The Runpack face (`/api/...`): its limits and heartbeat threshold; its runner routes need `gateway` too. */
+  runpack?: RunpackSettings & { maxJobLogBytes?: number };
   /** Origins of the Temporal Web UI allowed to call the codec endpoint from a browser (GPUFLOW_CODEC_CORS_ORIGINS). @defaultValue none */
   codecCorsOrigins?: readonly string[];
   /** Requests per key and window, by role and tenant (GPUFLOW_RATE_LIMITS). @defaultValue none: unlimited */
@@ -243,16 +249,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     payloadThresholdBytes,
     ui: deps.temporalUiUrl ? { url: deps.temporalUiUrl, namespace: deps.namespace } : undefined,
   });
-  const gateway = deps.gateway
-    ? new RunPodGateway({
-        ...deps.gateway,
-        client,
-        namespace: deps.namespace,
-        blobs,
-        payloadThresholdBytes,
-        log: app.log,
-      })
+  const gatewayCore = deps.gateway
+    ? new GatewayCore({ ...deps.gateway, client, namespace: deps.namespace, blobs, payloadThresholdBytes, log: app.log })
     : undefined;
+  const gateway = gatewayCore ? new RunPodGateway(gatewayCore) : undefined;
   const admin = new AdminService({
     client,
     controlTaskQueue,
@@ -288,10 +288,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(app.gateway ? { runners: app.gateway.runners } : {}),
   });
   await app.register(runpodClientRoutes, { runpod });
+  if (deps.runpack) {
+    const runpack = gatewayCore ? new RunpackGateway(gatewayCore, deps.runpack) : undefined;
+    if (runpack) app.addHook('onClose', () => runpack.close());
+    await registerRunpackRoutes(app, { jobs, admin, blobs, settings: deps.runpack, runpack });
+  }
   await app.register(codecRoutes, {
     codecs: deps.client.options.loadedDataConverter.payloadCodecs,
     corsOrigins: deps.codecCorsOrigins ?? [],
   });
   await app.register(artifactRoutes, { artifacts: new ArtifactService({ reader: jobs.reader, blobs }) });
+  await app.register(logRoutes, { reader: jobs.reader, blobs });
   return app;
 }

@@ -65,6 +65,18 @@ export const Errors = {
     'tenant "%s" may have at most %d jobs queued or running at once and has %d: wait for some to end',
     429,
   ),
+  FieldTooLarge: createError<'GPUFLOW_ERR_FIELD_TOO_LARGE', 413, [string, number, number]>(
+    'GPUFLOW_ERR_FIELD_TOO_LARGE',
+    '%s is %d bytes, over the limit of %d bytes',
+    413,
+  ),
+  /** A Runpack runner's claim or report on a job it does not hold (another runner has it, or the attempt ended). */
+  NotYourJob: createError<'GPUFLOW_ERR_NOT_YOUR_JOB', 409, [string]>('GPUFLOW_ERR_NOT_YOUR_JOB', '%s', 409),
+  RunnerJobNotFound: createError<'GPUFLOW_ERR_RUNNER_JOB_NOT_FOUND', 404, [string]>(
+    'GPUFLOW_ERR_RUNNER_JOB_NOT_FOUND',
+    'no job "%s" is held for runners here: list jobs/available for the ids to claim',
+    404,
+  ),
   RouteNotFound: createError('GPUFLOW_ERR_ROUTE_NOT_FOUND', 'no route %s %s', 404),
   TemporalUnavailable: createError(
     'GPUFLOW_ERR_TEMPORAL_UNAVAILABLE',

@@ -1,9 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import { encryptionKeysOf, type Env } from '../config/env.js';
+import type { NativeConnection } from '@temporalio/worker';
+import { encryptionKeysOf, logFormatOf, type Env } from '../config/env.js';
+import { prettyLogStream } from './pretty-log.js';
 import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
+import { runpackSettingsOf } from '../config/runpack.js';
 import { buildApp } from './app.js';
 import type { GatewayOptions } from './gateway/gateway.js';
 
@@ -25,9 +27,7 @@ export async function runApiServer(
     );
   }
   const connection = await Connection.connect(connectionOptions(env.temporal));
-  // The gateway's Temporal workers run here; this process handles SIGINT / SIGTERM itself (below).
-  Runtime.install({ shutdownSignals: [], workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS });
-  const workerConnection = await NativeConnection.connect(connectionOptions(env.temporal));
+  const workerConnection = lazyWorkerConnection(env);
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const app = await buildApp({
@@ -36,10 +36,13 @@ export async function runApiServer(
     apiKeys: env.GPUFLOW_API_KEYS,
     rateLimits: env.GPUFLOW_RATE_LIMITS,
     maxJobsInFlight: env.GPUFLOW_MAX_JOBS_IN_FLIGHT,
-    logger: { level: env.GPUFLOW_LOG_LEVEL },
+    logger: {
+      level: env.GPUFLOW_LOG_LEVEL,
+      ...(logFormatOf(env) === 'pretty' ? { stream: prettyLogStream() } : {}),
+    },
     // The API does not sign: the secret only says that the orchestrators can.
     ...(env.GPUFLOW_WEBHOOK_SECRET ? { webhooks: { allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE } } : {}),
-    blobs: createBlobStore(env),
+    blobs: await createBlobStore(env),
     payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
     temporalUiUrl: env.GPUFLOW_TEMPORAL_UI_URL,
     bodyLimitBytes: env.GPUFLOW_MAX_BODY_BYTES,
@@ -48,8 +51,9 @@ export async function runApiServer(
     keepAliveTimeoutMs: env.GPUFLOW_API_KEEP_ALIVE_TIMEOUT_MS,
     codecCorsOrigins: env.GPUFLOW_CODEC_CORS_ORIGINS,
     workerHeartbeatIntervalMs: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
+    runpack: { ...runpackSettingsOf(env), maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES },
     gateway: {
-      connection: workerConnection,
+      connection: workerConnection.get,
       dataConverter,
       ...(options.onGatewayTiming ? { onTiming: options.onGatewayTiming } : {}),
     },
@@ -79,4 +83,35 @@ export async function runApiServer(
   process.once('SIGINT', close);
   process.once('SIGTERM', close);
   await app.listen({ host, port: env.GPUFLOW_API_PORT });
+}
+
+/**
+ * The connection of the RunPod gateway's Temporal workers, made when the first runner polls: an API that no runner
+ * uses never loads the worker SDK (about 20 MB resident) nor starts its native runtime.
+ */
+function lazyWorkerConnection(env: Env): { get: () => Promise<NativeConnection>; close: () => Promise<void> } {
+  let connecting: Promise<NativeConnection> | undefined;
+  let installed = false;
+  const connect = async (): Promise<NativeConnection> => {
+    const { NativeConnection, Runtime } = await import('@temporalio/worker');
+    // This process handles SIGINT / SIGTERM itself (runApiServer).
+    if (!installed) {
+      Runtime.install({ shutdownSignals: [], workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS });
+    }
+    installed = true;
+    return NativeConnection.connect(connectionOptions(env.temporal));
+  };
+  return {
+    get: () => {
+      connecting ??= connect().catch((err: unknown) => {
+        connecting = undefined;
+        throw err;
+      });
+      return connecting;
+    },
+    close: async () => {
+      const connection = await connecting?.catch(() => undefined);
+      await connection?.close();
+    },
+  };
 }

@@ -24,7 +24,8 @@ const CHANGE_VERSION = 'TemporalChangeVersion';
  * they cost a history event, not an action. Workflow tasks are not billed either; they are the server's work.
  */
 export function costOf(events: readonly HistoryEvent[], heartbeats: number): CostFigures {
-  const count = (type: temporal.api.enums.v1.EventType): number => events.filter((event) => event.eventType === type).length;
+  const count = (type: temporal.api.enums.v1.EventType): number =>
+    events.filter((event) => event.eventType === type).length;
   const billableUpserts = events.filter((event) => {
     if (event.eventType !== EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) return false;
     const fields = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { measureCost } from './cost.js';
 import { SYSTEM_DEFINITIONS } from './systems/index.js';
-import type { BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
+import type { BacklogClient, BenchClient, DriverRequest, DriverResponse, SystemName } from './types.js';
+import { drainBacklog, probeBacklog, settleBacklog, submitBacklog } from './backlog.js';
+import { batchedRun } from './batched.js';
 import { enqueueTicks, latency, requests, throughput, waitTicks } from './workloads.js';
 
 /**
@@ -21,16 +23,31 @@ async function handle(client: BenchClient, request: DriverRequest): Promise<unkn
       const call = 'hit' in calls ? () => calls.hit() : () => calls.read();
       return requests({ prepare: () => calls.prepare(), call }, request);
     }
+    case 'batched':
+      return batchedRun(client, request);
     case 'cost':
       return measureCost(client, request);
     case 'enqueue-ticks':
       return enqueueTicks(client, request.n);
     case 'wait-ticks':
       return waitTicks(client, request.keys);
+    case 'backlog-probe':
+      return probeBacklog(backlogOf(client), request.n);
+    case 'backlog-submit':
+      return submitBacklog(backlogOf(client), request.n, request.concurrency);
+    case 'backlog-settle':
+      return settleBacklog(backlogOf(client), request.expected, request.timeoutMs);
+    case 'backlog-drain':
+      return drainBacklog(backlogOf(client), request.keys, request.concurrency);
     case 'close':
       await client.close();
       return null;
   }
+}
+
+function backlogOf(client: BenchClient): BacklogClient {
+  if (!client.backlog) throw new Error('this system has no backlog workload');
+  return client.backlog;
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
 import { freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { BACKLOG_FULL, BACKLOG_QUICK, runBacklog, type BacklogSizes } from './backlog.js';
+import { batchedRows } from './batched.js';
 import { startDriver, type Driver } from './driver-handle.js';
 import { ensurePeerPackages, startPostgres, startRedis } from './infra.js';
 import { Cleanup, PROJECT_ROOT, sampleRss } from './procs.js';
@@ -24,7 +26,10 @@ export interface Sizes {
   settleMs: number;
   requests: number;
   requestConcurrency: number;
+  /** Jobs per repetition of each variant of the `batched` workload. */
+  batchedJobs: number;
   reps: number;
+  backlog: BacklogSizes;
   /** How long the cost workload's progress job runs, s (it reports progress every second). */
   costProgressSeconds: number;
 }
@@ -37,7 +42,9 @@ export const FULL: Sizes = {
   settleMs: 2000,
   requests: 300,
   requestConcurrency: 10,
+  batchedJobs: 640,
   reps: 3,
+  backlog: BACKLOG_FULL,
   costProgressSeconds: 60,
 };
 export const QUICK: Sizes = {
@@ -48,7 +55,9 @@ export const QUICK: Sizes = {
   settleMs: 1000,
   requests: 40,
   requestConcurrency: 10,
+  batchedJobs: 160,
   reps: 1,
+  backlog: BACKLOG_QUICK,
   costProgressSeconds: 60,
 };
 
@@ -252,6 +261,8 @@ async function runWorkloads(
     await addFigures('dispatch-gap');
   }
 
+  if (want.has('batched')) rows.push(...(await batchedRows(system, running, driver, sizes, log)));
+
   for (const workload of ['dedup', 'status'] as const) {
     if (
       !want.has(workload) ||
@@ -268,6 +279,11 @@ async function runWorkloads(
     });
     add(workload, 'p50_ms', 1, result.p50);
     add(workload, 'req_per_s', concurrency, result.reqPerS);
+  }
+
+  const { startBacklogWorker } = running;
+  if (want.has('backlog') && startBacklogWorker) {
+    rows.push(...(await runBacklog(system, { ...running, startBacklogWorker }, driver, sizes.backlog, log)));
   }
   return rows;
 }

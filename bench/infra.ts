@@ -1,23 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aptInstall, initPostgres, pgBinDir } from '../scripts/postgres.js';
 import { freePort } from '../scripts/temporal-dev-server.js';
 import { startProc, waitUntil, type Cleanup } from './procs.js';
 
-const PG_ROOT = '/usr/lib/postgresql';
-
 function onPath(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-function pgBinDir(): string | undefined {
-  if (!existsSync(PG_ROOT)) return undefined;
-  const versions = readdirSync(PG_ROOT)
-    .filter((name) => existsSync(join(PG_ROOT, name, 'bin', 'pg_ctl')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? join(PG_ROOT, versions[0], 'bin') : undefined;
 }
 
 /**
@@ -29,21 +20,7 @@ export function ensurePeerPackages(needRedis: boolean, needPostgres: boolean): v
     ...(needRedis && !onPath('redis-server') ? ['redis-server'] : []),
     ...(needPostgres && !pgBinDir() ? ['postgresql'] : []),
   ];
-  if (missing.length === 0) return;
-  const banner = '!'.repeat(100);
-  process.stderr.write(
-    `${banner}\n!!! bench: installing ${missing.join(' ')} from Debian's packages (apt-get)\n${banner}\n`,
-  );
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      `bench needs ${missing.join(' and ')}, and only root can install them: run ` +
-        `\`sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}\`, or leave the peers out ` +
-        '(--systems gpuflow,temporal)',
-    );
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  aptInstall('bench', missing, 'or leave the peers out (--systems gpuflow,temporal)');
 }
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -98,18 +75,7 @@ export async function startPostgres(cleanup: Cleanup): Promise<PeerService> {
   if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'gpuflow-bench-pg-'));
   cleanup.add('postgres data', () => rmSync(dir, { recursive: true, force: true }));
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, uid, gid);
-  }
-  const run = (command: string, args: string[]): string =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { encoding: 'utf8' })
-      : execFileSync(join(bin, command), args, { encoding: 'utf8' });
-  const data = join(dir, 'data');
-  run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync']);
+  const { data, run } = initPostgres(bin, dir);
   const port = await freePort();
   run('pg_ctl', [
     '-D',

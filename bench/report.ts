@@ -20,7 +20,14 @@ const METRIC_ORDER = [
   'gateway_p95_ms',
   'gateway_handout_p50_ms',
   'gateway_done_p50_ms',
+  'submit_jobs_per_s',
+  'submit_p50_ms',
+  'get_p50_ms',
+  'stats_p50_ms',
+  'queues_p50_ms',
+  'drain_jobs_per_s',
   'rss_mb',
+  'batch_size',
   'history_events',
   'workflow_tasks',
   'signals',
@@ -34,7 +41,7 @@ const METRIC_ORDER = [
 const higherIsBetter = (metric: string): boolean => metric.endsWith('_per_s');
 
 const keyOf = (row: ResultRow): string =>
-  `${row.workload}|${row.job ?? ''}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}`;
+  `${row.workload}|${row.job ?? ''}|${row.metric}|${row.concurrency ?? ''}|${row.process ?? ''}|${row.queued ?? ''}|${row.variant ?? ''}`;
 
 /**
  * The results as one Markdown table: a line per figure, a column per system, gpuflow's ratio to each peer
@@ -53,8 +60,10 @@ export function formatTable(report: BenchReport): string {
       WORKLOADS.indexOf(a.row.workload) - WORKLOADS.indexOf(b.row.workload) ||
       (a.row.job ?? '').localeCompare(b.row.job ?? '') ||
       METRIC_ORDER.indexOf(a.row.metric) - METRIC_ORDER.indexOf(b.row.metric) ||
+      (a.row.queued ?? 0) - (b.row.queued ?? 0) ||
       (a.row.concurrency ?? 0) - (b.row.concurrency ?? 0) ||
-      ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? ''),
+      ROLE_ORDER.indexOf(a.row.process ?? '') - ROLE_ORDER.indexOf(b.row.process ?? '') ||
+      (a.row.variant ?? '').localeCompare(b.row.variant ?? ''),
   );
   const present = SYSTEMS.filter((system) => report.results.some((row) => row.system === system));
   const peers = PEERS.filter((peer) => present.includes(peer));
@@ -73,7 +82,7 @@ export function formatTable(report: BenchReport): string {
       ? `${row.metric} (${row.process})`
       : row.job
         ? `${row.metric} (${row.job}) ↓`
-        : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}`;
+        : `${row.metric}${higherIsBetter(row.metric) ? ' ↑' : ' ↓'}${row.queued === undefined ? '' : `, ${row.queued} queued`}${row.variant ? ` (${row.variant})` : ''}`;
     const cells = [row.workload, metric, row.concurrency === null ? '' : String(row.concurrency)];
     for (const system of present) cells.push(line[system] === undefined ? '—' : String(line[system]));
     for (const [a, b] of ratios) {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { runLocal } from '../sdk/testing.js';
+import { runLocal } from '../workers/run-local.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 
 /**

@@ -4,7 +4,7 @@ import { JobStatusSchema, type JobStatus } from '../contracts/status.js';
 import { ApiClient, CliError } from './api-client.js';
 import { EXIT } from './exit-codes.js';
 import type { submitCommand } from './job-commands.js';
-import { stopWhenParentExits } from './runtime.js';
+import { stopWhenParentExits } from './parent-watch.js';
 import type { JobWorkerProcessOptions } from './processes.js';
 
 function positiveInt(value: string): number {

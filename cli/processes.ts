@@ -1,13 +1,16 @@
-import { NativeConnection } from '@temporalio/worker';
-import { encryptionKeysOf, type Env } from '../config/env.js';
-import { connectionOptions } from '../config/temporal.js';
+import { encryptionKeysOf, logFormatOf, type Env } from '../config/env.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { createJobWorker } from '../workers/job-worker.js';
+import { checkBatchCapacity } from '../activities/batcher.js';
 import { JobWorkerMetrics, serveMetrics } from '../workers/job-worker-metrics.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 import { bundleWorkflows, createOrchestrator } from '../workers/orchestrator.js';
 import { ensureSearchAttributes } from '../workers/search-attributes.js';
+import { connectWithBackoff } from './connect-temporal.js';
+import { installStrayErrorHandler } from '../activities/stray-errors.js';
+import { EXIT } from './exit-codes.js';
+import { progressPrinter } from './pretty-log.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -17,7 +20,7 @@ import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 export async function runOrchestrator(env: Env): Promise<void> {
   installWorkerRuntime(env);
   const workflowBundle = await bundleWorkflows();
-  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
+  const connection = await connectWithBackoff(env, { who: 'orchestrator' });
   try {
     try {
       const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
@@ -33,7 +36,7 @@ export async function runOrchestrator(env: Env): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       workflowBundle,
       webhooks: { secret: env.GPUFLOW_WEBHOOK_SECRET, allowPrivate: env.GPUFLOW_WEBHOOK_ALLOW_PRIVATE },
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
     });
     onShutdownSignal(() => worker.shutdown());
@@ -70,10 +73,23 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
     env,
     sdkPort === undefined ? undefined : `${host.includes(':') ? `[${host}]` : host}:${sdkPort}`,
   );
+  // Set once the worker runs: an error no job owns then drains it; before that, it ends the process at once.
+  let drain: (() => void) | undefined;
+  installStrayErrorHandler({
+    print: (line) => console.error(line),
+    onUnattributed: () => {
+      process.exitCode = EXIT.failed;
+      if (!drain) process.exit(EXIT.failed);
+      console.error('worker: draining, then exiting non-zero so that its supervisor starts a fresh worker');
+      drain();
+    },
+  });
   const jobs = await loadJobModules(options.modules);
+  // Before connecting: a capacity that can never fill a batch is the user's to fix, not a server's to refuse.
+  checkBatchCapacity(jobs, options.capacity);
   const metrics = options.metricsPort === undefined ? undefined : new JobWorkerMetrics();
   const served = metrics && (await serveMetrics(metrics.registry, options.metricsPort ?? 0, host));
-  const connection = await NativeConnection.connect(connectionOptions(env.temporal));
+  const connection = await connectWithBackoff(env, { who: 'worker' });
   try {
     const worker = await createJobWorker({
       connection,
@@ -81,8 +97,10 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       jobs,
       capacity: options.capacity,
       shutdownGraceMs: options.grace * 1000,
-      blobs: createBlobStore(env),
+      blobs: await createBlobStore(env),
       payloadThresholdBytes: env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES,
+      maxJobLogBytes: env.GPUFLOW_MAX_JOB_LOG_BYTES,
+      ...(logFormatOf(env) === 'pretty' ? { onProgress: progressPrinter((line) => console.log(line)) } : {}),
       dataConverter: encryptionDataConverter(encryptionKeysOf(env)),
       metrics,
       ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit * 1000 } : {}),
@@ -90,6 +108,7 @@ export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOpt
       // At least the 100 ms the SDK's own heartbeat throttle holds.
       progressFreshnessMs: Math.max(100, Math.round((options.progressFreshness ?? 1) * 1000)),
     });
+    drain = () => worker.shutdown();
     onShutdownSignal((signal) => {
       console.log(`worker ${worker.identity}: ${signal}, draining (running jobs get ${options.grace} s to finish)`);
       worker.shutdown();

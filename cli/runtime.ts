@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import type { Env } from '../config/env.js';
+import { logFormatOf, type Env } from '../config/env.js';
+import { prettyTemporalEntry } from './pretty-log.js';
 
 /** SDK messages that are expected in our setup and only confuse users (a job worker has no workflows, ...). */
 const EXPECTED = [/^No (workflows|activities|Nexus services) registered/];
@@ -26,8 +27,18 @@ export function installWorkerRuntime(env: Env, sdkMetricsAddress?: string): void
     if (EXPECTED.some((pattern) => pattern.test(entry.message))) return;
     fallback.log(entry.level, entry.message, entry.meta);
   };
+  const debug = env.GPUFLOW_LOG_LEVEL === 'debug' || env.GPUFLOW_LOG_LEVEL === 'trace';
+  const pretty = (entry: LogEntry): void => {
+    if (EXPECTED.some((pattern) => pattern.test(entry.message))) return;
+    const line = prettyTemporalEntry(entry, debug);
+    if (line !== undefined) process.stdout.write(`${line}\n`);
+  };
   Runtime.install({
-    logger: new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print),
+    // Pretty mode takes the SDK's debug entries too: a job's start and end are among them.
+    logger:
+      logFormatOf(env) === 'pretty' && env.GPUFLOW_LOG_LEVEL !== 'silent'
+        ? new DefaultLogger(debug ? SDK_LEVELS[env.GPUFLOW_LOG_LEVEL] : 'DEBUG', pretty)
+        : new DefaultLogger(SDK_LEVELS[env.GPUFLOW_LOG_LEVEL], print),
     shutdownSignals: [],
     // Temporal's worker heartbeat (ListWorkers, `GET /v1/workers`): the SDK's default is 60 s.
     workerHeartbeatInterval: env.GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS,
@@ -47,15 +58,4 @@ export function onShutdownSignal(stop: (signal: NodeJS.Signals) => void): void {
       stop(signal);
     });
   }
-}
-
-/**
- * Under `gpuflow dev` a child's stdin is a pipe from dev. When dev dies, even by SIGKILL, the pipe closes and the
- * child stops itself as if sent SIGTERM, instead of living on as an orphan that holds ports and the SQLite file.
- */
-export function stopWhenParentExits(): void {
-  process.stdin.once('end', () => process.kill(process.pid, 'SIGTERM'));
-  process.stdin.resume();
-  // Watching must not keep a drained process alive.
-  (process.stdin as { unref?: () => void }).unref?.();
 }

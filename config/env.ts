@@ -5,6 +5,7 @@ import { MAX_JOB_LOG_BYTES, MIN_JOB_LOG_BYTES } from '../protocol/logs.js';
 import { DEFAULT_TENANT, TenantNameSchema } from '../contracts/tenant.js';
 import { encryptionConfigProblems, encryptionKey, encryptionKeys, type EncryptionKeyEntry } from './encryption-keys.js';
 import { maxJobsInFlight, rateLimits } from './limits.js';
+import { runpackApiKeys, runpackEnv } from './runpack.js';
 import { resolveTemporalConnection, type TemporalConnection } from './temporal.js';
 
 export { DEFAULT_ENCRYPTION_KEY_ID, type EncryptionKeyEntry } from './encryption-keys.js';
@@ -177,6 +178,12 @@ const EnvSchema = z.object({
    */
   GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
   GPUFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `pretty`: one readable line per job event (submitted, started, progressed, ended), no line per successful
+   * request, a failed attempt's type and message only (its stack is in the job's log). `json`: structured lines for
+   * a log pipeline. Unset: pretty on a terminal and under `gpuflow dev`, json otherwise.
+   */
+  GPUFLOW_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   /** Largest log of one attempt of a job, bytes (past it the first and the newest lines are kept). */
   GPUFLOW_MAX_JOB_LOG_BYTES: z.coerce
     .number()
@@ -184,6 +191,8 @@ const EnvSchema = z.object({
     .min(MIN_JOB_LOG_BYTES)
     .max(MAX_JOB_LOG_CAP_BYTES)
     .default(MAX_JOB_LOG_BYTES),
+  /** The Runpack face: its three keys (gpuflow keys of the matching roles), threshold and limits (config/runpack.ts). */
+  ...runpackEnv,
 });
 export type Env = z.output<typeof EnvSchema> & {
   /**
@@ -252,6 +261,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const { connection } = temporal;
   return {
     ...parsed.data,
+    GPUFLOW_API_KEYS: [...parsed.data.GPUFLOW_API_KEYS, ...runpackApiKeys(parsed.data)],
     temporal: connection,
     TEMPORAL_ADDRESS: connection.address,
     TEMPORAL_NAMESPACE: connection.namespace,
@@ -264,4 +274,9 @@ export function childEnv(
   drop: (name: string) => boolean = () => false,
 ): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !drop(name))), ...overrides };
+}
+
+/** The log format in effect: `GPUFLOW_LOG_FORMAT`, else pretty on a terminal and under `gpuflow dev`. */
+export function logFormatOf(env: Pick<Env, 'GPUFLOW_LOG_FORMAT' | 'GPUFLOW_DEV_CHILD'>): 'pretty' | 'json' {
+  return env.GPUFLOW_LOG_FORMAT ?? (env.GPUFLOW_DEV_CHILD || process.stdout.isTTY ? 'pretty' : 'json');
 }

@@ -1,5 +1,6 @@
 import { isTerminal, type JobStatus } from '../contracts/status.js';
-import { JobLogLineSchema, jobLogKey, type JobLogLine, type JobLogsResponse } from '../protocol/logs.js';
+import type { JobLogsResponse } from '../contracts/job-logs.js';
+import { JobLogLineSchema, jobLogKey, type JobLogLine } from '../protocol/logs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 /** What the reader needs of a job's view: how many attempts have started, and whether the job is final. */

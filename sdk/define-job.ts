@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Artifact } from '../protocol/blobs.js';
 import { JobTypeSchema } from '../contracts/job.js';
 import { describeIssues } from '../contracts/errors.js';
+import { batchOptionsProblem, type BatchJobDefinitionOptions } from './batch.js';
 
 const JOB_DEFINITION = Symbol.for('gpuflow.JobDefinition');
 
@@ -42,6 +43,8 @@ export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resource
   input: Schema;
   /** Runs once per worker process before it takes jobs (model loading, the cold start). */
   setup?(): Resources | Promise<Resources>;
+  /** Unbatched: one handler call per job. See `BatchJobDefinitionOptions` for a batch. */
+  batch?: undefined;
   /**
    * For a streaming handler (`async function*`): make the job's `output` the array of every chunk it yielded,
    * instead of the generator's return value.
@@ -59,22 +62,51 @@ export interface JobDefinitionOptions<Schema extends z.ZodType, Output, Resource
   ): Output | Promise<Output> | AsyncGenerator<unknown, Output, undefined>;
 }
 
-export interface JobDefinition<
-  Schema extends z.ZodType = z.ZodType,
-  Output = unknown,
-  Resources = unknown,
-> extends JobDefinitionOptions<Schema, Output, Resources> {
+interface Marked {
   readonly [JOB_DEFINITION]: true;
 }
 
-/** Declares a job type: its input schema, its once-per-process setup and its handler. */
+/** A job type whose handler runs once per job. */
+export interface SingleJobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown>
+  extends JobDefinitionOptions<Schema, Output, Resources>, Marked {}
+
+/** A job type whose handler runs once per batch of jobs (`batch` is set). */
+export interface BatchJobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown>
+  extends BatchJobDefinitionOptions<Schema, Output, Resources>, Marked {}
+
+/** What `defineJob` makes: `definition.batch` tells the two kinds apart. */
+export type JobDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, Resources = unknown> =
+  SingleJobDefinition<Schema, Output, Resources> | BatchJobDefinition<Schema, Output, Resources>;
+
+/**
+ * Declares a job type: its input schema, its once-per-process setup and its handler. With `batch`, the handler
+ * takes an array of inputs and returns one result per input (see `BatchJobDefinitionOptions`).
+ */
+export function defineJob<Schema extends z.ZodType, Output, Resources = undefined>(
+  options: BatchJobDefinitionOptions<Schema, Output, Resources>,
+): BatchJobDefinition<Schema, Output, Resources>;
 export function defineJob<Schema extends z.ZodType, Output, Resources = undefined>(
   options: JobDefinitionOptions<Schema, Output, Resources>,
-): JobDefinition<Schema, Output, Resources> {
+): SingleJobDefinition<Schema, Output, Resources>;
+/** Either kind, as a registry holds it (a copy of a definition under another type). */
+export function defineJob(
+  options: JobDefinitionOptions<z.ZodType, unknown, unknown> | BatchJobDefinitionOptions<z.ZodType, unknown, unknown>,
+): JobDefinition;
+export function defineJob(
+  options: JobDefinitionOptions<z.ZodType, unknown, unknown> | BatchJobDefinitionOptions<z.ZodType, unknown, unknown>,
+): JobDefinition {
   const type = JobTypeSchema.safeParse(options.type);
   if (!type.success) throw new TypeError(`defineJob: ${describeIssues(type.error.issues, 'type')}`);
   if (typeof options.input?.safeParse !== 'function') throw new TypeError('defineJob: input must be a zod schema');
   if (typeof options.handler !== 'function') throw new TypeError('defineJob: handler must be a function');
+  if (options.batch !== undefined) {
+    const problem = batchOptionsProblem(options.batch);
+    if (problem) throw new TypeError(`defineJob: ${problem}`);
+    if ((options as { aggregateStream?: unknown }).aggregateStream) {
+      throw new TypeError('defineJob: a batch handler does not stream: aggregateStream does not apply');
+    }
+    return Object.freeze({ ...options, batch: Object.freeze({ ...options.batch }), [JOB_DEFINITION]: true as const });
+  }
   return Object.freeze({ ...options, [JOB_DEFINITION]: true as const });
 }
 

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { BlobStore } from './blob-store.js';
 import { DirectoryBlobStore } from './directory-blob-store.js';
-import { S3BlobStore } from './s3-blob-store.js';
 
 /** The settings `createBlobStore` reads: a subset of config/env.ts's `Env`, checked there. */
 export interface BlobStoreEnv {
@@ -15,9 +14,13 @@ export interface BlobStoreEnv {
   GPUFLOW_S3_PREFIX?: string;
 }
 
-/** An S3 bucket when `GPUFLOW_S3_BUCKET` is set, else the directory `<GPUFLOW_DATA_DIR>/blobs`. */
-export function createBlobStore(env: BlobStoreEnv): BlobStore {
+/**
+ * An S3 bucket when `GPUFLOW_S3_BUCKET` is set, else the directory `<GPUFLOW_DATA_DIR>/blobs`. The S3 SDK is imported
+ * only then: it weighs about 5 MB resident in every process, and the default store never uses it.
+ */
+export async function createBlobStore(env: BlobStoreEnv): Promise<BlobStore> {
   if (env.GPUFLOW_S3_BUCKET) {
+    const { S3BlobStore } = await import('./s3-blob-store.js');
     return new S3BlobStore({
       bucket: env.GPUFLOW_S3_BUCKET,
       endpoint: env.GPUFLOW_S3_ENDPOINT,

@@ -2,7 +2,13 @@ import { hostname } from 'node:os';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { jobTaskQueue } from '../protocol/task-queues.js';
-import { createJobActivities, type JobActivities, type ReadyJob } from '../activities/execute-job.js';
+import {
+  createJobActivities,
+  type JobActivities,
+  type JobActivityDeps,
+  type ReadyJob,
+} from '../activities/execute-job.js';
+import { checkBatchCapacity } from '../activities/batcher.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobDefinition } from '../sdk/define-job.js';
 import { announceJobTypes, inputSchemasOf } from './job-type-announcer.js';
@@ -14,7 +20,9 @@ export interface JobWorkerOptions {
   jobs: readonly JobDefinition[];
   /**
    * Jobs of each type this process runs at once. Temporal reserves a slot before it polls, so a full worker
-   * takes no task it cannot start: the next job waits in the queue for any free worker instead.
+   * takes no task it cannot start: the next job waits in the queue for any free worker instead. A batched type
+   * needs at least its `batch.maxSize` (each item of a batch holds a slot); twice that lets the next batch fill
+   * while one runs.
    * @defaultValue 1
    */
   capacity?: number;
@@ -40,6 +48,10 @@ export interface JobWorkerOptions {
   blobs?: BlobStore;
   /** Outputs whose JSON is larger go to `blobs`, by reference. @defaultValue 262144 (256 KiB) */
   payloadThresholdBytes?: number;
+  /** Largest log of one attempt kept in `blobs`, bytes. @defaultValue 1048576 (1 MiB) */
+  maxJobLogBytes?: number;
+  /** Told of each progress report of a handler. */
+  onProgress?: JobActivityDeps['onProgress'];
   /** Control task queue of the orchestrators, whose job type catalog learns this worker's types. @defaultValue 'gpuflow-control' */
   controlTaskQueue?: string;
   /** Records jobs running, capacity, attempt durations and lost leases (`--metrics-port`). */
@@ -67,6 +79,7 @@ export function defaultWorkerIdentity(): string {
  */
 export async function createJobWorker(options: JobWorkerOptions): Promise<JobWorker> {
   const identity = options.identity ?? defaultWorkerIdentity();
+  checkBatchCapacity(options.jobs, options.capacity ?? 1);
   const ready = new Map<string, ReadyJob>();
   for (const definition of options.jobs) {
     ready.set(definition.type, { definition, resources: await definition.setup?.() });
@@ -78,6 +91,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
     print: options.print,
     blobs: options.blobs,
     payloadThresholdBytes: options.payloadThresholdBytes,
+    maxJobLogBytes: options.maxJobLogBytes,
+    onProgress: options.onProgress,
   });
   const idle = idleWatch(options.idleExitMs, () => shutdown());
   const { metrics } = options;

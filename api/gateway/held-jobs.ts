@@ -14,7 +14,11 @@ export interface HeldJob {
   jobId: string;
   runId: string;
   attempt: number;
+  /** The job's input, resolved (a Runpack runner reads it in its listing of available jobs). */
+  input: unknown;
   taskToken: Uint8Array;
+  /** The activity's heartbeat timeout: how often the lease must be renewed, ms. */
+  heartbeatTimeoutMs: number | undefined;
   /** Full heartbeat details, as the protocol wants them in every heartbeat (progress from progress posts). */
   details: HeartbeatDetails;
   attemptFacts: AttemptFacts;
@@ -31,6 +35,24 @@ export interface HeldJob {
   /** Date.now() of the last ping that listed it, or of the hand-out. */
   listedAtMs: number;
   ended: boolean;
+  /** The attempt runs on `worker`: from the hand-out for a RunPod worker, from the claim for a Runpack runner. */
+  started: boolean;
+  /** Set for a job held for a Runpack runner (api/gateway/runpack.ts). */
+  runpack?: RunpackHold;
+}
+
+/** A Runpack job's state beside its attempt: offered to `worker` until claimed, then claimed and heartbeating. */
+export interface RunpackHold {
+  /** Date.now() until which the offer to `worker` stands; after it, the next runner that asks gets the job. */
+  offerUntilMs: number;
+  /** The runner's job type spelling (`example_task`), as it asked for it. */
+  typeAsked: string;
+  /** Date.now() of the claim or of the runner's last heartbeat. */
+  lastBeatMs: number;
+  /** Date.now() of the last renewal of the lease by the gateway. */
+  renewedAtMs: number;
+  /** Whether the runner has sent a heartbeat since its claim (`in_progress` rather than `claimed`). */
+  beating: boolean;
 }
 
 const TOKEN_SEPARATOR = '~';

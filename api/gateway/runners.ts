@@ -11,6 +11,8 @@ export interface RunnerJob {
 /** A runner's job-take held open: it resolves with the job handed to it, if the connection is still there. */
 interface Waiter {
   worker: string;
+  /** A Runpack runner's ask: the job is only offered, and its attempt starts when the runner claims it. */
+  deferStart: boolean;
   /** Writes the job to the runner; false when the connection has gone (the job then goes to another waiter). */
   deliver(job: RunnerJob): boolean;
   isGone(): boolean;
@@ -73,7 +75,13 @@ export class Runners {
    * Holds a job-take until a task of `type` is handed to this runner, `timeoutMs` pass (null: answer 204) or the
    * client goes away (`signal`).
    */
-  wait(type: string, worker: string, timeoutMs: number, signal: AbortSignal): Promise<RunnerJob | null> {
+  wait(
+    type: string,
+    worker: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+    deferStart = false,
+  ): Promise<RunnerJob | null> {
     this.touch(worker, type);
     return new Promise((resolve) => {
       const queue = this.waiting.get(type) ?? [];
@@ -89,6 +97,7 @@ export class Runners {
       };
       const waiter: Waiter = {
         worker,
+        deferStart,
         isGone: () => done || signal.aborted,
         deliver: (job) => {
           if (done || signal.aborted) return false;
@@ -109,7 +118,12 @@ export class Runners {
    * connection is still open. When none is left (its connection dropped while the task was on its way), waits up
    * to `timeoutMs` for the next one: a runpod worker asks again as soon as a take ends.
    */
-  async handOut(type: string, job: RunnerJob, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
+  async handOut(
+    type: string,
+    job: RunnerJob,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<{ worker: string; deferStart: boolean } | undefined> {
     const slots = this.slotsOf(type);
     slots.arrived();
     const deadline = Date.now() + timeoutMs;
@@ -117,7 +131,7 @@ export class Runners {
       const queue = this.waiting.get(type) ?? [];
       while (queue.length > 0) {
         const waiter = queue.shift() as Waiter;
-        if (waiter.deliver(job)) return waiter.worker;
+        if (waiter.deliver(job)) return { worker: waiter.worker, deferStart: waiter.deferStart };
       }
       if (Date.now() >= deadline || signal.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -33,3 +33,17 @@ export const rateLimitPlugin = fp(
   },
   { name: 'gpuflow-rate-limit', dependencies: ['gpuflow-auth'] },
 );
+
+/**
+ * A route's own budget per key (`config: { rateLimit: operationRateLimit(limit) }`), which replaces the role's or
+ * tenant's on that route: the Runpack face's per-operation limits. Same 429 as the plugin's, with `Retry-After`.
+ */
+export function operationRateLimit(limit: { max: number; windowMs: number }) {
+  return {
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    allowList: (request: FastifyRequest) => request.apiKeyId === undefined,
+    errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) =>
+      new Errors.RateLimited(context.max, windowText(limit.windowMs), Math.ceil(context.ttl / 1000)),
+  };
+}

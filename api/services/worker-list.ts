@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-// The default import, as elsewhere: Node's CommonJS interop finds no named `temporal` export in @temporalio/proto
-// when gpuflow runs from an installed package (node_modules/gpuflow).
 import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
 
+// A CommonJS package: Node's ESM loader only sees its default export (vitest's loader hides this).
 type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
 const { WorkerStatus } = proto.temporal.api.enums.v1;
 

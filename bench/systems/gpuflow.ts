@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/temporal-dev-server.js';
-import { PAYLOAD } from '../jobs/work.js';
+import { BENCH_BATCH_SIZE, PAYLOAD } from '../jobs/work.js';
 import { PROJECT_ROOT, startProc, waitUntil, type Cleanup, type Proc } from '../procs.js';
 import type { BenchClient, ProcessRole, TickTimes } from '../types.js';
 import { stopAll, type SystemContext, type SystemDefinition } from './system.js';
 
 const GPUFLOW = join(PROJECT_ROOT, 'bin', 'gpuflow.js');
 const WAIT_MS = 60_000;
+/** Slots per type of the `batched` workload's worker: one batch running, the next one filling. */
+const BATCH_WORKER_CAPACITY = 2 * BENCH_BATCH_SIZE;
 
 interface View {
   id: string;
   status: string;
   output?: unknown;
+  queues?: { type: string; backlogCount: number }[];
 }
 
 /** gpuflow's API and orchestrator, as `gpuflow api|orchestrator` run them; the job workers are the system's. */
@@ -66,6 +70,21 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return JSON.parse(text) as View;
   };
+  /**
+   * The backlog workload's calls: a 503 (Temporal slower than the API's 5 s bound, which a 5,000-job backlog on a
+   * loaded machine can make it) says "try again", as does a dropped connection; each is said on stderr. A retried submission may queue one more job.
+   */
+  const patiently = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (tries >= 5 || !/: 503 |fetch failed/.test(String(err))) throw err;
+        process.stderr.write(`bench: gpuflow: ${String(err).slice(0, 160)}; trying again\n`);
+        await sleep(1000);
+      }
+    }
+  };
   /** Long-polls until the job has ended; a wait that runs out is asked again. */
   const untilEnded = async (first: View): Promise<View> => {
     let view = first;
@@ -84,6 +103,9 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
   const client: BenchClient = {
     async runNoop() {
       await untilEnded(await submit('bench-noop', true));
+    },
+    async run(type) {
+      return (await untilEnded(await submit(type, true))).output;
     },
     async enqueueTick() {
       return (await submit('bench-tick', false)).id;
@@ -108,6 +130,28 @@ export async function createGpuflowClient(config: Record<string, unknown>): Prom
       async read() {
         const view = await call('GET', `/v1/jobs/${cachedId}`);
         if (view.status !== 'COMPLETED') throw new Error(`status: ${view.status}`);
+      },
+    },
+    backlog: {
+      async submit() {
+        return (await patiently(() => submit('bench-backlog', false))).id;
+      },
+      async get(id) {
+        await patiently(() => call('GET', `/v1/jobs/${id}`));
+      },
+      async stats() {
+        await patiently(() => call('GET', '/v1/stats'));
+      },
+      async queues() {
+        await patiently(() => call('GET', '/v1/queues'));
+      },
+      async backlogCount() {
+        const { queues } = await patiently(() => call('GET', '/v1/queues'));
+        return queues?.find((queue) => queue.type === 'bench-backlog')?.backlogCount ?? 0;
+      },
+      async wait(id) {
+        const view = await patiently(async () => untilEnded(await call('GET', `/v1/jobs/${id}?wait=${WAIT_MS}`)));
+        return (view.output as { endMs: number }).endMs;
       },
     },
     cost: {
@@ -151,6 +195,8 @@ export const gpuflow: SystemDefinition = {
       processes,
       driverConfig: { apiUrl: stack.apiUrl },
       startTickWorker: async () => tsWorker('gpuflow tick worker', ['bench/jobs/tick.ts'], 1),
+      startBacklogWorker: async (slots) => tsWorker('gpuflow backlog worker', ['bench/jobs/backlog.ts'], slots),
+      startBatchWorker: async () => tsWorker('gpuflow batch worker', ['bench/jobs/batched.ts'], BATCH_WORKER_CAPACITY),
       stop: () => stopAll(processes.values()),
     };
   },

@@ -21,6 +21,13 @@ export interface RunningSystem {
   driverConfig: Record<string, unknown>;
   /** A worker for the 10 ms jobs with one slot, started once they are queued. */
   startTickWorker(): Promise<Proc>;
+  /** Workers for the backlog workload's jobs with `slots` slots in all, started once they are queued. */
+  startBacklogWorker?: (slots: number) => Promise<Proc>;
+  /**
+   * A worker for the `batched` workload's two job types (`bench/jobs/batched.ts`), started before it and stopped
+   * after it. Unset: the system does not run that workload.
+   */
+  startBatchWorker?(): Promise<Proc>;
   /** Figures the system measures itself, about the jobs since the last call; asked after each workload. */
   figures?(): Promise<{ metric: Metric; value: number }[]>;
   stop(): Promise<void>;

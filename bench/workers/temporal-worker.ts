@@ -1,20 +1,22 @@
 import { fileURLToPath } from 'node:url';
 import { heartbeat } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { noop, reportProgress, tick } from '../jobs/work.js';
+import { noop, reportProgress, stamp, tick } from '../jobs/work.js';
 import { TEMPORAL_QUEUES } from './temporal-queues.js';
 
 export function createBenchActivities() {
   return {
     noop: async (_payload: { data: string }) => noop(),
     tick: async (_payload: { data: string }) => tick(),
+    stamp: async (_payload: { data: string }) => stamp(),
     progress: async (seconds: number) => reportProgress(seconds, (percent) => heartbeat(percent)),
   };
 }
 
 /**
  * The raw Temporal peer's worker process, as the SDK samples write one. `main`: the workflows and the no-op
- * activity (`capacity` activity slots); `tick`: the 10 ms activity only, with `capacity` slots.
+ * activity (`capacity` activity slots); `tick` and `backlog`: the activities of that queue only, with `capacity`
+ * slots.
  */
 async function main(): Promise<void> {
   const [mode, capacityArg] = process.argv.slice(2);
@@ -24,9 +26,11 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: 'default',
-    taskQueue: mode === 'tick' ? TEMPORAL_QUEUES.tick : TEMPORAL_QUEUES.main,
+    taskQueue: mode === 'tick' || mode === 'backlog' ? TEMPORAL_QUEUES[mode] : TEMPORAL_QUEUES.main,
     activities: createBenchActivities(),
-    ...(mode === 'tick' ? {} : { workflowsPath: fileURLToPath(new URL('./temporal-workflows.ts', import.meta.url)) }),
+    ...(mode === 'tick' || mode === 'backlog'
+      ? {}
+      : { workflowsPath: fileURLToPath(new URL('./temporal-workflows.ts', import.meta.url)) }),
     maxConcurrentActivityTaskExecutions: Number(capacityArg ?? 1),
     shutdownGraceTime: '1s',
   });

@@ -6,6 +6,7 @@ type Activities = ReturnType<typeof createBenchActivities>;
 
 const { noop } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
 const { tick } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', taskQueue: TEMPORAL_QUEUES.tick });
+const { stamp } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', taskQueue: TEMPORAL_QUEUES.backlog });
 
 /** A one-activity workflow: the raw Temporal counterpart of one gpuflow job. */
 export async function benchNoop(payload: { data: string }): Promise<unknown> {
@@ -16,4 +17,7 @@ export async function benchTick(payload: { data: string }): Promise<unknown> {
   return tick(payload);
 }
 
+export async function benchBacklog(payload: { data: string }): Promise<unknown> {
+  return stamp(payload);
+}
 export { benchProgress } from './temporal-cost-workflows.js';

@@ -12,9 +12,22 @@ const SMOKE: Sizes = {
   settleMs: 500,
   requests: 4,
   requestConcurrency: 2,
+  batchedJobs: 4,
   reps: 1,
+  backlog: { queued: [6, 12], probes: 2, slots: 4, submitConcurrency: 2, settleTimeoutMs: 15_000 },
   costProgressSeconds: 2,
 };
+
+/** The backlog rows of one system: probes near idle and at each size, the submit rate of each step, the drain. */
+const backlogRows = (system: string): string[] => [
+  ...[0, 6, 12].flatMap((queued) =>
+    ['submit_p50_ms', 'get_p50_ms', 'stats_p50_ms', 'queues_p50_ms'].map((m) => `backlog ${system} ${m} 1 - ${queued}`),
+  ),
+  `backlog ${system} submit_jobs_per_s 2 - 6`,
+  `backlog ${system} submit_jobs_per_s 2 - 12`,
+  // 12 queued, and the probes at 12 submitted two more.
+  `backlog ${system} drain_jobs_per_s 4 - 14`,
+];
 
 const COST_METRICS = [
   'history_events',
@@ -36,6 +49,8 @@ const key = (row: ResultRow): string =>
     row.concurrency ?? '-',
     row.process ?? '-',
     ...(row.job ? [row.job] : []),
+    ...(row.queued === undefined ? [] : [row.queued]),
+    ...(row.variant ? [row.variant] : []),
   ].join(' ');
 
 describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
@@ -64,6 +79,12 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'dedup gpuflow req_per_s 2 -',
         'status gpuflow p50_ms 1 -',
         'status gpuflow req_per_s 2 -',
+        'batched gpuflow jobs_per_s 32 - batched',
+        'batched gpuflow p50_ms 32 - batched',
+        'batched gpuflow jobs_per_s 32 - unbatched',
+        'batched gpuflow p50_ms 32 - unbatched',
+        'batched gpuflow batch_size 32 - batched',
+        'batched gpuflow batch_size 32 - unbatched',
         'latency temporal p50_ms 1 -',
         'latency temporal p95_ms 1 -',
         'latency temporal p99_ms 1 -',
@@ -74,6 +95,8 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
         'dispatch-gap temporal gap_ms 1 -',
         'status temporal p50_ms 1 -',
         'status temporal req_per_s 2 -',
+        ...backlogRows('gpuflow'),
+        ...backlogRows('temporal'),
         ...costRows('gpuflow'),
         ...costRows('temporal'),
       ].sort(),
@@ -90,5 +113,5 @@ describe('npm run bench (smoke: gpuflow and raw Temporal, a few jobs)', () => {
     );
     expect(raw?.value).toBe(2);
     expect(formatTable(report)).toMatch(/\| latency \| p50_ms ↓ \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+× \|/);
-  }, 180_000);
+  }, 300_000);
 });

@@ -96,6 +96,7 @@ describe('tenants, rate limits and in-flight caps on a real Temporal server', ()
         'POST /v1/jobs/:id/retry',
         'GET /v1/jobs/:id/stream',
         'GET /v1/jobs/:id/artifacts/:name',
+        'GET /v1/jobs/:id/logs',
         'GET /runpod/v2/:endpoint/status/:id',
         'GET /runpod/v2/:endpoint/status-sync/:id',
         'GET /runpod/v2/:endpoint/stream/:id',

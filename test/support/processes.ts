@@ -20,7 +20,7 @@ export interface GpuflowProcess {
 export function runGpuflow(
   args: string[],
   env: Record<string, string>,
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; stdin?: 'ignore' | 'pipe' } = {},
 ): GpuflowProcess {
   return runProcess(process.execPath, [BIN, ...args], env, options);
 }
@@ -30,18 +30,19 @@ export function runProcess(
   command: string,
   args: string[],
   env: Record<string, string>,
-  options: { detached?: boolean; cwd?: string } = {},
+  options: { detached?: boolean; cwd?: string; stdin?: 'ignore' | 'pipe' } = {},
 ): GpuflowProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // A pipe for gpuflow's GPUFLOW_DEV_CHILD: the child stops itself when this process dies, even by SIGKILL.
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
     // A process group of its own, as a shell gives a foreground job: the test can then signal the whole group.
     detached: options.detached ?? false,
   });
   const output: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  for (const stream of [child.stdout, child.stderr]) {
+  for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       output.push(line);
       for (const waiter of waiters) {

@@ -74,7 +74,7 @@ export async function startStack(
     /** Codecs (encryption) of the API's client, the orchestrator and the job workers. */
     dataConverter?: DataConverter;
     codecCorsOrigins?: string[];
-    /** Limits, caps and the route hook of the API, as given. */
+    /** Limits, caps, the route hook and the Runpack face of the API, as given. */
     api?: Pick<
       AppDeps,
       | 'rateLimits'
@@ -84,6 +84,7 @@ export async function startStack(
       | 'workerHeartbeatIntervalMs'
       | 'inputSchemasRefreshMs'
       | 'temporalUiUrl'
+      | 'runpack'
     >;
   } = {},
 ): Promise<TestStack> {
@@ -98,7 +99,9 @@ export async function startStack(
     namespace: NAMESPACE,
     dataConverter,
   });
-  const gatewayConnection = options.gateway ? await NativeConnection.connect({ address }) : undefined;
+  // Made when the first runner polls, as the API process makes it (api/server.ts).
+  let gatewayConnection: Promise<NativeConnection> | undefined;
+  const connectGateway = (): Promise<NativeConnection> => (gatewayConnection ??= NativeConnection.connect({ address }));
   const orchestrator: Worker = await createOrchestrator({
     connection,
     namespace: NAMESPACE,
@@ -122,7 +125,7 @@ export async function startStack(
     ...options.api,
     // A connection of its own, as in the API process: Core refuses two workers of one task queue on one client,
     // and the tests run native workers of the same types in this process.
-    ...(gatewayConnection ? { gateway: { connection: gatewayConnection, dataConverter, ...options.gateway } } : {}),
+    ...(options.gateway ? { gateway: { connection: connectGateway, dataConverter, ...options.gateway } } : {}),
   });
   const jobWorkers = new Set<RunningJobWorker>();
 
@@ -161,7 +164,7 @@ export async function startStack(
       await orchestratorRun;
       await app.close();
       await client.connection.close();
-      await gatewayConnection?.close();
+      await (await gatewayConnection)?.close();
       await connection.close();
       if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },

@@ -94,12 +94,12 @@ describe('payload references', () => {
 });
 
 describe('blob store configuration', () => {
-  it('uses <data dir>/blobs by default and S3 when a bucket is set', () => {
+  it('uses <data dir>/blobs by default and S3 when a bucket is set', async () => {
     const env = loadEnv({ GPUFLOW_DATA_DIR: dir });
     expect(env.GPUFLOW_PAYLOAD_THRESHOLD_BYTES).toBe(262_144);
     expect(env.GPUFLOW_MAX_BODY_BYTES).toBe(20_971_520);
-    expect(createBlobStore(env).location).toBe(`directory ${join(dir, 'blobs')}`);
-    const s3 = createBlobStore(
+    expect((await createBlobStore(env)).location).toBe(`directory ${join(dir, 'blobs')}`);
+    const s3 = await createBlobStore(
       loadEnv({ GPUFLOW_S3_BUCKET: 'jobs', GPUFLOW_S3_ENDPOINT: 'http://127.0.0.1:9000', GPUFLOW_S3_PREFIX: 'gf' }),
     );
     expect(s3).toBeInstanceOf(S3BlobStore);

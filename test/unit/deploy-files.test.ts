@@ -28,6 +28,8 @@ describe('docker-compose.yml and Dockerfile', () => {
       'orchestrator',
       'postgresql',
       'temporal',
+      'temporal-schema',
+      'temporal-setup',
       'temporal-ui',
       'worker',
     ]);

@@ -103,19 +103,19 @@ describe('executeJob (the activity that runs a handler)', () => {
       async handler(_input, ctx) {
         ctx.progress(150, 'warming up');
         ctx.log('loaded', { layers: 2 });
-        await sleep(100); // a long GPU call that never yields progress
+        await sleep(400); // a long GPU call that never yields progress
         return 'ok';
       },
     });
     const { executeJob, lines } = activitiesFor(job);
-    const env = mockEnv({ heartbeatTimeoutMs: 90 });
+    const env = mockEnv({ heartbeatTimeoutMs: 150 });
     const beats: HeartbeatDetails[] = [];
     // MockActivityEnvironment is an EventEmitter at run time; its typings lose that.
     (env as unknown as EventEmitter).on('heartbeat', (details: HeartbeatDetails) =>
       beats.push(structuredClone(details)),
     );
     await env.run(executeJob, { jobId: 'busy-1', type: 'busy', input: null });
-    // The progress at once, then a renewal every 30 ms of the 100 ms call.
+    // The progress, then a renewal every 50 ms of the 400 ms call: about 8, and at least 3 on a loaded machine.
     expect(beats.length).toBeGreaterThanOrEqual(3);
     expect(beats.at(-1)).toEqual({ progress: { percent: 100, message: 'warming up' }, log: ['loaded {"layers":2}'] });
     expect(lines).toEqual(['[busy-1#1] loaded {"layers":2}']);

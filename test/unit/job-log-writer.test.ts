@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JobLogWriter } from '../../activities/job-log-writer.js';
+import { JobLogWriter } from '../../storage/job-log-writer.js';
 import { jobLogPage, readJobLog } from '../../jobs/job-logs.js';
 import { MAX_LOG_LINE_CHARS } from '../../protocol/heartbeat.js';
 import { JOB_LOG_CONTENT_TYPE, jobLogKey } from '../../protocol/logs.js';

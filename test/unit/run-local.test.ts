@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJob, JobError } from '../../sdk/index.js';
-import { runLocal } from '../../sdk/testing.js';
+import { runLocal } from '../../workers/run-local.js';
 
 /** `runLocal` from `gpuflow/testing`: what a handler's own unit test sees of one run. */
 describe('runLocal', () => {
@@ -44,6 +44,23 @@ describe('runLocal', () => {
     };
     expect(await runLocal(defineJob(stream), {})).toMatchObject({ ok: true, chunks: ['a', 'b'], output: 'done' });
     expect(await runLocal(defineJob({ ...stream, aggregateStream: true }), {})).toMatchObject({ output: ['a', 'b'] });
+  });
+
+  it('runs a batched type as a batch of one, its item’s progress reported', async () => {
+    const job = defineJob({
+      type: 'embed',
+      input: z.object({ text: z.string() }),
+      batch: { maxSize: 8, maxWaitMs: 20 },
+      handler(inputs, ctx) {
+        ctx.items.forEach((item) => item.progress(50, `in a batch of ${inputs.length}`));
+        return inputs.map((input) => ({ length: input.text.length }));
+      },
+    });
+    expect(await runLocal(job, { text: 'abc' })).toMatchObject({
+      ok: true,
+      output: { length: 3 },
+      progress: [{ percent: 50, message: 'in a batch of 1' }],
+    });
   });
 
   it('reports a bad input, a JobError and any other throw as a worker would, without throwing', async () => {

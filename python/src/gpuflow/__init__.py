@@ -10,10 +10,20 @@
 Served by ``gpuflow-worker handlers.py``; tried locally with ``gpuflow-worker test handlers.py --type upscale``.
 """
 
+from .batch import BatchContext
 from .context import Context
 from .errors import JobError
-from .job import JobDefinition, job
+from .job import Batch, JobDefinition, job
 from .loader import load_modules
 
 __version__ = "0.1.0"
-__all__ = ["Context", "JobDefinition", "JobError", "__version__", "job", "load_modules"]
+__all__ = [
+    "Batch",
+    "BatchContext",
+    "Context",
+    "JobDefinition",
+    "JobError",
+    "__version__",
+    "job",
+    "load_modules",
+]

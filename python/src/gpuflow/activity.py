@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from .batch import Batchers
 from .blobs import (
     BlobStore,
     BlobUnavailableError,
@@ -29,6 +30,7 @@ from .blobs import (
 from .context import AttemptState, Context
 from .errors import JobError, ProtocolFailure
 from .job import JobDefinition
+from .job_log import MAX_JOB_LOG_BYTES, AttemptLog
 from .protocol import (
     ACTIVITY,
     DEFAULT_PAYLOAD_THRESHOLD_BYTES,
@@ -69,6 +71,7 @@ class JobActivities:
         payload_threshold_bytes: int = DEFAULT_PAYLOAD_THRESHOLD_BYTES,
         heartbeat_interval_s: float = 1.0,
         print_line: Callable[[str], None] = print,
+        max_job_log_bytes: int = MAX_JOB_LOG_BYTES,
         on_start: Callable[[str], None] = lambda job_type: None,
         on_end: Callable[[str], None] = lambda job_type: None,
     ) -> None:
@@ -78,10 +81,12 @@ class JobActivities:
         self.threshold = payload_threshold_bytes
         self.heartbeat_interval_s = heartbeat_interval_s
         self.print_line = print_line
+        self.max_job_log_bytes = max_job_log_bytes
         self.on_start = on_start
         self.on_end = on_end
         # One read of each API store marker per process: the answer does not change while the worker runs.
         self.marker_checks: dict[str, str | None] = {}
+        self.batches = Batchers(worker_id)
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -144,10 +149,19 @@ class JobActivities:
             previous = info.heartbeat_details[0] if info.heartbeat_details else None
         loop = asyncio.get_running_loop()
         activity_context = contextvars.copy_context()
-        state = AttemptState(
-            previous=previous if is_heartbeat_details(previous) else None,
-            print_line=lambda line: self.print_line(f"[{job_id}#{attempt}] {line}"),
+        log = AttemptLog(
+            store,
+            job_id,
+            attempt,
+            max_bytes=self.max_job_log_bytes,
+            warn=lambda message: activity.logger.warning(message),
         )
+
+        def print_line(line: str) -> None:
+            log.line(line)
+            self.print_line(f"[{job_id}#{attempt}] {line}")
+
+        state = AttemptState(previous=previous if is_heartbeat_details(previous) else None, print_line=print_line)
 
         # Every heartbeat that reaches the server is a billable action (protocol section 4): changes go out at the
         # job's progress freshness, a silent job renews its lease three times per lease, and a job that ends sooner
@@ -184,6 +198,8 @@ class JobActivities:
 
         state.on_change = beat_soon
         renewal[0] = loop.call_later(renew_s, beat)
+        # Written as often as progress goes out: a lost worker loses at most that long of its log.
+        log.start(freshness_s)
         # A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
         # before this attempt can fail, or its retry (which reads them from the server) starts without them.
         if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
@@ -219,22 +235,29 @@ class JobActivities:
                 resources=ready.resources,
                 state=state,
                 store=store,
-                cancelled=lambda: cancellation.is_set() or activity.is_cancelled(),
+                # A batch handler reads it outside this activity's context: its batcher sets ``cancellation``.
+                cancelled=cancellation.is_set
+                if ready.definition.batch
+                else lambda: cancellation.is_set() or activity.is_cancelled(),
                 resume_from=state.checkpoint if state.has_checkpoint else None,
             )
 
             async def send(chunks: list[Any]) -> None:
                 await self._signal(job_id, run_id, Signals.stream_chunks, {"attempt": attempt, "chunks": chunks})
 
-            output = await run_handler(
-                ready.definition,
-                value,
-                ctx,
-                cancellation=cancellation,
-                send=send,
-                attempt=attempt,
-                on_capped=ctx.log,
-            )
+            if ready.definition.batch is not None:
+                # The item joins the next batch; its lease, progress and end stay this attempt's own.
+                output = await self.batches.run(ready.definition, ready.resources, value, ctx, cancellation)
+            else:
+                output = await run_handler(
+                    ready.definition,
+                    value,
+                    ctx,
+                    cancellation=cancellation,
+                    send=send,
+                    attempt=attempt,
+                    on_capped=ctx.log,
+                )
             handler_time_ms = round((time.perf_counter() - handler_started) * 1000, 2)
             if store is not None:
                 key = output_blob_key(job_id, run_id or "standalone", attempt)
@@ -261,6 +284,10 @@ class JobActivities:
             details: dict[str, Any] = {"attemptFacts": facts, **({"artifacts": artifacts} if artifacts else {})}
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
                 why = activity.cancellation_details()
+                log.line(
+                    "attempt ended: "
+                    + ("the worker shut down (a drain)" if why and why.worker_shutdown else "cancelled")
+                )
                 if why is not None and why.worker_shutdown:
                     # The attempt's number and checkpoint let the workflow schedule the job again from there,
                     # without counting the attempt (protocol section 10).
@@ -280,6 +307,7 @@ class JobActivities:
                 raise asyncio.CancelledError() from err
             if not isinstance(err, Exception):
                 raise
+            log.failed(err)
             raise to_application_error(err, details) from err
         finally:
             # A change not sent yet goes out first (a checkpoint the next attempt must find).
@@ -288,6 +316,8 @@ class JobActivities:
             for handle in (pending[0], renewal[0]):
                 if handle is not None:
                     handle.cancel()
+            # Written before the end is reported: a job seen final has its whole log.
+            await log.close()
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""

@@ -12,6 +12,7 @@ from temporalio.envconfig import ClientConfigProfile
 
 from .blobs import BlobStore, create_blob_store
 from .encryption import EncryptionKey, encryption_data_converter, parse_encryption_keys
+from .job_log import MAX_JOB_LOG_BYTES, MIN_JOB_LOG_BYTES
 from .protocol import CONTROL_TASK_QUEUE, DEFAULT_PAYLOAD_THRESHOLD_BYTES, MAX_PAYLOAD_THRESHOLD_BYTES
 
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
@@ -33,6 +34,8 @@ class WorkerEnv:
     store: BlobStore
     payload_threshold_bytes: int
     control_task_queue: str
+    #: Largest log of one attempt kept in the store, bytes (``GPUFLOW_MAX_JOB_LOG_BYTES``).
+    max_job_log_bytes: int = MAX_JOB_LOG_BYTES
     #: The ring of ``GPUFLOW_ENCRYPTION_KEY(S)``, first key encrypting; None: payloads are stored as they are.
     encryption_keys: list[EncryptionKey] | None = None
     #: ``GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS``: Temporal's worker heartbeat period (``GET /v1/workers``), ms.
@@ -63,6 +66,15 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
             problems.append(
                 f"GPUFLOW_PAYLOAD_THRESHOLD_BYTES: a whole number from 1024 to {MAX_PAYLOAD_THRESHOLD_BYTES}"
             )
+    max_log = MAX_JOB_LOG_BYTES
+    raw = env.get("GPUFLOW_MAX_JOB_LOG_BYTES")
+    if raw is not None:
+        try:
+            max_log = int(raw)
+            if not MIN_JOB_LOG_BYTES <= max_log <= 64 * 1024 * 1024:
+                raise ValueError
+        except ValueError:
+            problems.append(f"GPUFLOW_MAX_JOB_LOG_BYTES: a whole number from {MIN_JOB_LOG_BYTES} to {64 * 1024 * 1024}")
     heartbeat_ms = DEFAULT_WORKER_HEARTBEAT_INTERVAL_MS
     raw = env.get("GPUFLOW_WORKER_HEARTBEAT_INTERVAL_MS")
     if raw is not None:
@@ -100,6 +112,7 @@ def load_env(source: Mapping[str, str] | None = None) -> WorkerEnv:
         namespace=str(connect["namespace"]),
         store=create_blob_store(env),
         payload_threshold_bytes=threshold,
+        max_job_log_bytes=max_log,
         control_task_queue=env.get("GPUFLOW_CONTROL_TASK_QUEUE", CONTROL_TASK_QUEUE),
         encryption_keys=encryption_keys,
         worker_heartbeat_interval_ms=heartbeat_ms,

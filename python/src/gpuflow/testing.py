@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from .activity import to_application_error
+from .batch import Batcher
 from .blobs import Blob, BlobUnavailableError, resolve_payload
 from .context import AttemptState, Context
 from .errors import ProtocolFailure
@@ -131,9 +132,14 @@ async def run_local_async(
                 value = definition.input_model.model_validate(value)
             except PydanticValidationError as err:
                 raise ProtocolFailure(describe_validation_error(err), FailureTypes.validation) from err
-        result.output = await run_handler(
-            definition, value, ctx, cancellation=cancellation, send=send, attempt=1, on_capped=ctx.log
-        )
+        if definition.batch is not None:
+            # A batched type runs as a batch of one, as a lone job on a worker does.
+            batcher = Batcher(definition, ready.resources, "local")
+            result.output = await batcher.run(value, ctx, cancellation)
+        else:
+            result.output = await run_handler(
+                definition, value, ctx, cancellation=cancellation, send=send, attempt=1, on_capped=ctx.log
+            )
     except Exception as err:
         failure = to_application_error(err, {})
         result.error, result.error_type, result.retryable = failure.message, failure.type, not failure.non_retryable

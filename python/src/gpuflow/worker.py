@@ -19,7 +19,9 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activity import JobActivities, ReadyJob
+from .batch import check_batch_capacity
 from .config import WorkerEnv
+from .connect import connect_with_backoff
 from .job import JobDefinition
 from .metrics import WorkerMetrics
 from .protocol import (
@@ -129,12 +131,15 @@ async def run_worker(
     """Serves the job types until SIGTERM or SIGINT (a drain: polling stops, running jobs get ``grace_s``), until
     ``idle_exit_s`` passes with no job running, or until a job of a ``refresh_after_job`` type ends."""
     identity = identity or default_identity()
+    check_batch_capacity(definitions, capacity)
     ready = await prepare(definitions)
     if metrics_port is not None and sdk_metrics_port is None:
         sdk_metrics_port = metrics_port + 1
     bracketed = f"[{metrics_host}]" if ":" in metrics_host else metrics_host
     runtime = worker_runtime(env, None if sdk_metrics_port is None else f"{bracketed}:{sdk_metrics_port}")
-    client = await Client.connect(**env.connect, data_converter=env.data_converter, runtime=runtime)
+    client = await connect_with_backoff(
+        env.connect, who="worker", print_line=print_line, data_converter=env.data_converter, runtime=runtime
+    )
     metrics = WorkerMetrics() if metrics_port is not None else None
     close_metrics = None if metrics is None or metrics_port is None else metrics.serve(metrics_port, metrics_host)
     stop = asyncio.Event()
@@ -171,6 +176,7 @@ async def run_worker(
         worker_id=identity,
         store=env.store,
         payload_threshold_bytes=env.payload_threshold_bytes,
+        max_job_log_bytes=env.max_job_log_bytes,
         heartbeat_interval_s=heartbeat_interval_s,
         print_line=print_line,
         on_start=on_start,

@@ -7,7 +7,7 @@ import {
   jobLogKey,
   type JobLogLine,
 } from '../protocol/logs.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import type { BlobStore } from './blob-store.js';
 
 export interface JobLogWriterOptions {
   /** Largest blob, bytes (at least `MIN_JOB_LOG_BYTES`). @defaultValue MAX_JOB_LOG_BYTES (1 MiB) */

@@ -1,7 +1,9 @@
+import { runBatchOfOne } from '../activities/batcher.js';
+import { isChunkStream } from '../activities/stream-chunks.js';
 import { describeIssues } from '../contracts/errors.js';
 import type { Artifact } from '../protocol/blobs.js';
-import type { JobContext, JobDefinition } from './define-job.js';
-import { isJobError } from './job-error.js';
+import type { JobContext, JobDefinition } from '../sdk/define-job.js';
+import { isJobError } from '../sdk/job-error.js';
 
 /** How a local run failed, as a worker would report it. */
 export interface LocalError {
@@ -41,7 +43,8 @@ export interface RunLocalOptions {
 /**
  * Runs one job of `job` in this process, without Temporal: its `setup` first, the input parsed by its schema as a
  * worker would, progress, log lines, checkpoints, stream chunks and artifacts collected, the output or the error
- * returned (never thrown). What `gpuflow test` runs, and what a handler's unit test calls.
+ * returned (never thrown). A batched type runs as a batch of one, as a lone job on a worker does. What
+ * `gpuflow test` runs, and what a handler's unit test calls (exported as `gpuflow/testing`).
  */
 export async function runLocal(
   job: JobDefinition,
@@ -93,12 +96,12 @@ export async function runLocal(
         return Promise.resolve({ name, size, contentType } satisfies Artifact);
       },
     };
-    const returned = job.handler(parsed.data, ctx);
-    if (isAsyncIterator(returned)) {
+    const returned = job.batch ? runBatchOfOne(job, parsed.data, ctx) : job.handler(parsed.data, ctx);
+    if (isChunkStream(returned)) {
       for (;;) {
         const step = await returned.next();
         if (step.done) {
-          result.output = job.aggregateStream ? result.chunks : step.value;
+          result.output = !job.batch && job.aggregateStream ? result.chunks : step.value;
           break;
         }
         result.chunks.push(step.value ?? null);
@@ -116,14 +119,4 @@ export async function runLocal(
     };
   }
   return result;
-}
-
-// The worker's own check (activities/stream-chunks.ts) is out of a handler's reach; a stream is any async iterator.
-function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' &&
-    typeof (value as AsyncIterator<unknown>).next === 'function'
-  );
 }
