@@ -1,11 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { describeIssues } from '../contracts/errors.js';
-import { isChunkStream } from '../activities/stream-chunks.js';
-import { runBatchOfOne } from '../activities/batcher.js';
-import type { Artifact } from '../protocol/blobs.js';
-import type { JobContext } from '../sdk/define-job.js';
-import { isJobError } from '../sdk/job-error.js';
+import { runLocal } from '../workers/run-local.js';
 import { loadJobModules } from '../workers/load-job-modules.js';
 
 /**
@@ -25,61 +20,14 @@ export async function runLocalTest(modules: string[], options: { type?: string; 
         : 'the modules define several job types: choose one with --type',
     );
   }
-  const raw = options.input ?? readBeside(modules[0]!);
-  const parsed = job.input.safeParse(JSON.parse(raw));
-  if (!parsed.success) {
-    say(`error: ValidationError: ${describeIssues(parsed.error.issues, 'input')} (not retryable)`);
-    return 1;
-  }
-  const artifacts: Artifact[] = [];
-  const ctx: JobContext = {
-    jobId: 'local_test',
-    attempt: 1,
-    workerId: 'local',
-    resources: await job.setup?.(),
-    signal: new AbortController().signal,
-    resumeFrom: undefined,
-    progress: (percent, message) => say(`progress: ${percent}%${message ? ` ${message}` : ''}`),
-    log: (...parts) => say(`log: ${parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ')}`),
-    checkpoint: (value) => say(`checkpoint: ${JSON.stringify(value)}`),
-    artifact(name, data, contentType = 'application/octet-stream') {
-      const artifact = {
-        name,
-        size: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
-        contentType,
-      };
-      artifacts.push(artifact);
-      say(`artifact: ${name} (${artifact.size} bytes, ${contentType})`);
-      return Promise.resolve(artifact);
-    },
-  };
-  try {
-    // A batched type runs as a batch of one, as a lone job on a worker does.
-    const result = job.batch ? runBatchOfOne(job, parsed.data, ctx) : job.handler(parsed.data, ctx);
-    let output: unknown;
-    if (isChunkStream(result)) {
-      const chunks: unknown[] = [];
-      for (;;) {
-        const step = await result.next();
-        if (step.done) {
-          output = !job.batch && job.aggregateStream ? chunks : step.value;
-          break;
-        }
-        chunks.push(step.value ?? null);
-        say(`chunk: ${JSON.stringify(step.value ?? null)}`);
-      }
-    } else {
-      output = await result;
-    }
-    process.stdout.write(`${JSON.stringify(output ?? null, null, 2)}\n`);
-    return 0;
-  } catch (err) {
-    const type = isJobError(err) ? err.type : err instanceof Error ? err.name : 'Error';
-    const retryable = isJobError(err) ? err.retryable : true;
-    const message = err instanceof Error ? err.message : String(err);
+  const result = await runLocal(job, JSON.parse(options.input ?? readBeside(modules[0]!)), { print: say });
+  if (result.error) {
+    const { type, message, retryable } = result.error;
     say(`error: ${type}: ${message} (${retryable ? 'retryable' : 'not retryable'})`);
     return 1;
   }
+  process.stdout.write(`${JSON.stringify(result.output ?? null, null, 2)}\n`);
+  return 0;
 }
 
 function readBeside(module: string): string {

@@ -104,6 +104,19 @@ program
     process.exitCode = await (await import('./local-test.js')).runLocalTest(modules, options);
   });
 
+program
+  .command('init')
+  .description('create a job module project in <dir>: package.json, a job, its test, a README')
+  .argument('<dir>', 'an empty or missing directory')
+  .option(
+    '--gpuflow <spec>',
+    "the gpuflow dependency: a version, a tarball or folder path, a git URL (default: this gpuflow's folder)",
+  )
+  .option('--type <type>', "the example job's type (default: the directory's name)")
+  .action(async (dir: string, options: { gpuflow?: string; type?: string }) => {
+    process.exitCode = (await import('./init.js')).initCommand(dir, options);
+  });
+
 /** Runs a client command: its exit code becomes the process's. */
 const client =
   <A extends unknown[]>(run: (api: ApiClient, ...args: A) => Promise<number>) =>

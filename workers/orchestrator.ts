@@ -9,6 +9,7 @@ import {
   type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { JobReader } from '../jobs/job-reader.js';
+import { compileOwnTypeScript } from './bundle-config.js';
 import { createWebhookActivities } from '../activities/deliver-webhook.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -17,7 +18,11 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.met
 
 /** Bundles the workflow code once; pass the result to every orchestrator a process creates. */
 export async function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    webpackConfigHook: compileOwnTypeScript,
+  });
 }
 
 export interface OrchestratorOptions {
