@@ -93,6 +93,8 @@ export function buildJobView(
       attempt: queued ? attempt - 1 : attempt,
       progress: details?.progress ?? null,
       startedAt: queued ? (lastFacts?.startedAt ?? base.startedAt) : (iso(startedMs) ?? base.startedAt),
+      // Time in the queue of the running attempt: from its scheduling (a retry's, after its backoff) to its start.
+      delayTimeMs: queued ? base.delayTimeMs : (delayOfPending(pending.scheduledTime, startedMs) ?? base.delayTimeMs),
       // The attempt's heartbeat (or, from workers of an earlier build, its start report) names the worker that runs
       // it; Temporal's poller identity would name the gateway for a job an HTTP runner holds.
       workerId:
@@ -165,6 +167,11 @@ export function artifactsOf(
   values: WorkerValues = defaultValues,
 ): Artifact[] {
   return heartbeat?.artifacts ?? values.memo(description.workflowId, description.memo).artifacts ?? [];
+}
+
+function delayOfPending(scheduled: Parameters<typeof optionalTsToMs>[0], startedMs: number | undefined): number | null {
+  const scheduledMs = optionalTsToMs(scheduled);
+  return scheduledMs !== undefined && startedMs !== undefined ? Math.max(0, startedMs - scheduledMs) : null;
 }
 
 function delayOf(memo: JobMemo): number | null {

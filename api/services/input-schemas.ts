@@ -50,9 +50,11 @@ export class InputSchemas {
     this.schedule();
   }
 
-  stop(): void {
+  /** Stops the refreshes and waits for one in flight: its retries must not outlive the Temporal connection. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.refreshing;
   }
 
   private schedule(): void {

@@ -217,7 +217,7 @@ describe('operator views on a real Temporal server', () => {
       () => handle.describe(),
       (value) => (value.memo as Partial<JobTypeCatalogMemo> | undefined)?.types?.length === 3,
     );
-    const memo = description.memo as JobTypeCatalogMemo;
+    const memo = description.memo as unknown as JobTypeCatalogMemo;
     expect(memo.types).toEqual([broken.type, echo.type, orphan].sort());
     // The types whose workers published an input schema carry it (the API checks submits against it).
     expect(Object.keys(memo.inputSchemas ?? {})).toContain(echo.type);

@@ -187,13 +187,16 @@ describe('the job path on a real Temporal server', () => {
     expect(repeat.json<JobView>().status).toBe('CANCELLED');
   });
 
-  it('fails a job whose input breaks the job schema at once, after one attempt, with the schema message', async () => {
-    const { id } = (await submit({ type: sleep.type, input: { seconds: 'ten' } })).json<JobView>();
-    const failed = await until(id, ['FAILED']);
-    expect(failed.attempt).toBe(1);
-    expect(failed.error).toMatchObject({ type: 'ValidationError', retryable: false });
-    expect(failed.error?.message).toMatch(/^input\.seconds: /);
-    expect(failed.error?.workerId).toBe(failed.workerId);
+  it('refuses an input that breaks the job schema with a 400 naming the field, once the worker published it', async () => {
+    // The worker publishes the type's JSON Schema with its announcement; the API reads it in the background. Until
+    // then the worker itself refuses the input (a non-retryable ValidationError: test/unit/execute-job.test.ts).
+    const refused = await waitFor(
+      () => submit({ type: sleep.type, input: { seconds: 'ten' } }),
+      (res) => res.statusCode === 400,
+      20_000,
+    );
+    expect(refused.json()).toMatchObject({ code: 'GPUFLOW_ERR_VALIDATION' });
+    expect(refused.json<{ message: string }>().message).toMatch(/input\.seconds/);
   });
 
   it('answers 404 for an unknown job, on view and on cancel', async () => {

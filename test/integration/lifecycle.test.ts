@@ -237,7 +237,12 @@ describe('job lifecycle', () => {
   });
 
   it('starts exactly one run for 100 concurrent identical resubmissions of a FAILED job, however late each starts', async () => {
-    const body = { type: fail.type, input: { ...fastFailing, n: suffix }, policy: { maxAttempts: 1 }, dedup: true };
+    const body = {
+      type: fail.type,
+      input: { ...fastFailing, message: `no GPU ${suffix}` },
+      policy: { maxAttempts: 1 },
+      dedup: true,
+    };
     const job = await created(body);
     await until(job.id, (v) => v.status === 'FAILED');
     // An API whose starts reach Temporal up to 4 s late, as under load: the new run fails long before the last

@@ -140,11 +140,22 @@ async def stream(input, ctx):
     expect(failed.status).toBe('FAILED');
     expect(failed.attempt).toBe(1);
     expect(failed.error).toMatchObject({ type: 'JobError', message: 'bad image', retryable: false });
-    const invalid = await ended((await submit(t('py-progress'), { steps: 'many' })).id);
-    expect(invalid.status).toBe('FAILED');
-    expect(invalid.attempt).toBe(1);
-    expect(invalid.error).toMatchObject({ type: 'ValidationError', retryable: false });
-    expect(invalid.error?.message).toMatch(/^input\.steps: Input should be a valid integer/);
+    // Refused at submit once the API has read the schema the worker published (pydantic's), else by the worker.
+    const bad = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: t('py-progress'), input: { steps: 'many' }, dedup: false },
+    });
+    if (bad.statusCode === 400) {
+      expect(bad.json()).toMatchObject({ code: 'GPUFLOW_ERR_VALIDATION' });
+      expect(bad.json<{ message: string }>().message).toMatch(/input\.steps/);
+    } else {
+      const invalid = await ended(bad.json<JobView>().id);
+      expect(invalid.status).toBe('FAILED');
+      expect(invalid.attempt).toBe(1);
+      expect(invalid.error).toMatchObject({ type: 'ValidationError', retryable: false });
+      expect(invalid.error?.message).toMatch(/^input\.steps: Input should be a valid integer/);
+    }
   }, 90_000);
 
   it('cancels an async handler (CancelledError) and a sync handler (ctx.cancelled)', async () => {
@@ -152,7 +163,14 @@ async def stream(input, ctx):
       [t('py-async-cancel'), 'async handler got CancelledError'],
       [t('py-sync-cancel'), 'sync handler saw ctx.cancelled'],
     ] as const) {
-      const job = await submit(type, {});
+      // A silent handler learns of a cancel at its next lease renewal (a third of the lease): a 3 s lease here.
+      const submitted = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { type, input: {}, dedup: false, policy: { heartbeatTimeoutMs: 3000 } },
+      });
+      expect(submitted.statusCode, submitted.body).toBe(201);
+      const job = submitted.json<JobView>();
       await waitFor(
         () => view(job.id),
         (v) => v.progress?.percent === 1,
