@@ -32,7 +32,7 @@ const port = z.coerce.number().int().min(1).max(65_535);
  * `key` or `key:role`, comma-separated. A key without a role gets the narrower `submit` role. A `worker` key (an
  * HTTP runner on a GPU host: it takes and finishes jobs, nothing else) may be limited to some job types:
  * `key:worker=render|upscale`. `@tenant` at the end puts the key in a tenant (`key:submit@acme`, `key@acme`);
- * without one it is in the `default` tenant. A `metrics` key (a Prometheus scraper) reaches `/metrics` only.
+ * without one it is in the `default` tenant. A worker key has no tenant: runners serve every tenant. A `metrics` key (a Prometheus scraper) reaches `/metrics` only.
  */
 const apiKeys = z
   .string()
@@ -63,6 +63,18 @@ const apiKeys = z
           message:
             'each entry must be <key>[:submit|admin|metrics|worker[=<type>|<type>...]][@<tenant>] with a key of at least 16 ' +
             'characters and a tenant of a-z 0-9 _ -',
+        });
+        return z.NEVER;
+      }
+      // A runner's tasks come from per-type queues that every tenant shares (api/gateway/TENANT-SCOPING.md): a
+      // worker key in a tenant would be handed other tenants' jobs, so runners are the operator's, as workers are.
+      if (role === 'worker' && at >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'a worker key cannot belong to a tenant: runners take jobs of every tenant from shared per-type queues ' +
+            '(they are the operator’s GPU hosts, like gpuflow workers); drop the @' +
+            tenant,
         });
         return z.NEVER;
       }

@@ -30,13 +30,15 @@ describe('loadEnv', () => {
 
   it('puts a key in the tenant named after @', () => {
     const env = loadEnv({
-      GPUFLOW_API_KEYS: 'aaaaaaaaaaaaaaaa:submit@acme,bbbbbbbbbbbbbbbb@globex,cccccccccccccccc:worker=echo|sleep@acme',
+      GPUFLOW_API_KEYS: 'aaaaaaaaaaaaaaaa:submit@acme,bbbbbbbbbbbbbbbb@globex,cccccccccccccccc:worker=echo|sleep',
     });
     expect(env.GPUFLOW_API_KEYS).toEqual([
       { key: 'aaaaaaaaaaaaaaaa', role: 'submit', tenant: 'acme' },
       { key: 'bbbbbbbbbbbbbbbb', role: 'submit', tenant: 'globex' },
-      { key: 'cccccccccccccccc', role: 'worker', types: ['echo', 'sleep'], tenant: 'acme' },
+      { key: 'cccccccccccccccc', role: 'worker', types: ['echo', 'sleep'], tenant: 'default' },
     ]);
+    // Runners take every tenant's jobs from shared per-type queues: a worker key in a tenant would leak them.
+    expect(() => loadEnv({ GPUFLOW_API_KEYS: 'cccccccccccccccc:worker@acme' })).toThrow(/cannot belong to a tenant/);
     expect(() => loadEnv({ GPUFLOW_API_KEYS: 'aaaaaaaaaaaaaaaa:submit@Bad Tenant' })).toThrow(/GPUFLOW_API_KEYS/);
     expect(() => loadEnv({ GPUFLOW_API_KEYS: 'aaaaaaaaaaaaaaaa:submit@' })).toThrow(/GPUFLOW_API_KEYS/);
   });
