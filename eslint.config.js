@@ -128,8 +128,9 @@ export default tseslint.config(
       '@temporalio/client',
       '@temporalio/worker',
       '@temporalio/activity',
+      'zod',
     ],
-    'workflows run in the deterministic sandbox: contracts/ and @temporalio/workflow only (activities by `import type`)',
+    'workflows run in the deterministic sandbox: contracts/ and @temporalio/workflow only (activities by `import type`); no zod (protocol/readers.ts says why)',
     ['../activities/*'],
   ),
   {

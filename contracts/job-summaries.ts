@@ -1,4 +1,4 @@
-import { isBlobRef } from '../protocol/blobs.js';
+import { isBlobRef } from '../protocol/blob-refs.js';
 import type { JobPolicy } from './job.js';
 
 /**

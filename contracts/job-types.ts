@@ -1,4 +1,4 @@
-import { jobTypesSeenSignal, type JobInputSchemas } from '../protocol/signals.js';
+import { jobTypesSeenSignal, type JobInputSchemas } from '../protocol/signal-definitions.js';
 import { JOB_TYPE_CATALOG_DETAILS, JOB_TYPE_CATALOG_SUMMARY } from './job-summaries.js';
 
 /** Registered name of the job type catalog workflow (never renamed: it is the workflow type). */

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ARTIFACT_NAME_PATTERN } from './blob-refs.js';
+
+export { ARTIFACT_NAME_PATTERN, MAX_ARTIFACTS_PER_JOB, isBlobRef, type BlobRef } from './blob-refs.js';
 
 /**
  * Inputs and outputs whose JSON is larger than this many bytes are stored outside Temporal and passed by
@@ -21,19 +24,6 @@ export const BlobRefSchema = z.strictObject({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   }),
 });
-export type BlobRef = z.output<typeof BlobRefSchema>;
-
-export function isBlobRef(value: unknown): value is BlobRef {
-  return (
-    typeof value === 'object' && value !== null && '$gpuflowBlob' in value && BlobRefSchema.safeParse(value).success
-  );
-}
-
-/** Artifact names: a file name without a directory, at most 128 characters. */
-export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Artifacts one job may store (their list travels in every heartbeat, so it stays small). */
-export const MAX_ARTIFACTS_PER_JOB = 256;
 
 /** A file a handler stored with `ctx.artifact`, as the worker records it. */
 export const ArtifactSchema = z.object({

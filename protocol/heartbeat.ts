@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AttemptFactsSchema } from './activity.js';
 import { ArtifactSchema, MAX_ARTIFACTS_PER_JOB } from './blobs.js';
+import { HEARTBEAT_LOG_LINES, MAX_LOG_LINE_CHARS, MAX_PROGRESS_MESSAGE_CHARS } from './heartbeat-limits.js';
 
-/** Longest progress message, in characters; a worker cuts longer ones (a longer one would void the heartbeat). */
-export const MAX_PROGRESS_MESSAGE_CHARS = 2000;
+export * from './heartbeat-limits.js';
 
 /** A job's progress as its handler reported it: `percent` 0..100, a message or `null`. */
 export const ProgressSchema = z.object({
@@ -11,13 +11,6 @@ export const ProgressSchema = z.object({
   message: z.string().max(MAX_PROGRESS_MESSAGE_CHARS).nullable(),
 });
 export type Progress = z.output<typeof ProgressSchema>;
-
-/** Lines of `ctx.log` kept in each heartbeat: the newest ones. */
-export const HEARTBEAT_LOG_LINES = 20;
-/** Longest log line, in characters; longer lines are cut. */
-export const MAX_LOG_LINE_CHARS = 2000;
-/** Largest checkpoint, as JSON bytes: it travels in every heartbeat, so it must stay small. */
-export const MAX_CHECKPOINT_BYTES = 256 * 1024;
 
 /**
  * The details of every heartbeat of an attempt (one JSON object, the heartbeat's only argument). Temporal keeps

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
 import type { JobMemo } from '../contracts/run-job.js';
 import type { AttemptFacts } from '../protocol/activity.js';
-import { AttemptFailureDetailsSchema } from '../protocol/failures.js';
+import { readAttemptFailureDetails } from '../protocol/readers.js';
 
 /**
  * The facts of the attempt a failure or cancellation ended (attempt, worker, when it was queued and started), as
@@ -10,8 +10,7 @@ import { AttemptFailureDetailsSchema } from '../protocol/failures.js';
 export function attemptFactsOfFailure(err: unknown): AttemptFacts | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) && !(cause instanceof CancelledFailure)) return undefined;
-  const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
-  return parsed.success ? parsed.data.attemptFacts : undefined;
+  return readAttemptFailureDetails(cause.details?.[0])?.attemptFacts;
 }
 
 /**
@@ -21,6 +20,6 @@ export function attemptFactsOfFailure(err: unknown): AttemptFacts | undefined {
 export function progressOfCancel(err: unknown): Pick<JobMemo, 'progress'> {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof CancelledFailure)) return {};
-  const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
-  return parsed.success && parsed.data.progress !== undefined ? { progress: parsed.data.progress } : {};
+  const progress = readAttemptFailureDetails(cause.details?.[0])?.progress;
+  return progress !== undefined ? { progress } : {};
 }

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ExecuteJobResume } from '../protocol/activity.js';
-import { AttemptFailureDetailsSchema, FailureTypes } from '../protocol/failures.js';
+import { FailureTypes } from '../protocol/failure-types.js';
+import { readAttemptFailureDetails } from '../protocol/readers.js';
 
 /** What the workflow keeps across drains: the resume of the next scheduling and the attempts that counted. */
 export interface DrainState {
@@ -17,8 +18,7 @@ export interface DrainState {
 export function resumeAfterDrain(err: unknown, state: DrainState): ExecuteJobResume | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   if (!(cause instanceof ApplicationFailure) || cause.type !== FailureTypes.workerShutdown) return undefined;
-  const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
-  const details = parsed.success ? parsed.data : {};
+  const details = readAttemptFailureDetails(cause.details?.[0]) ?? {};
   const attemptOffset = Math.max(details.attempt ?? 0, (state.resume?.attemptOffset ?? 0) + 1);
   const resume: ExecuteJobResume = { attemptOffset };
   const checkpoint = 'checkpoint' in details ? details.checkpoint : state.resume?.checkpoint;

@@ -1,5 +1,5 @@
 import { JOB_TYPE_CATALOG_MAX_SCHEMA_CHARS } from '../contracts/job-types.js';
-import { MAX_INPUT_SCHEMA_CHARS, type JobInputSchemas } from '../protocol/signals.js';
+import { MAX_INPUT_SCHEMA_CHARS, type JobInputSchemas } from '../protocol/signal-definitions.js';
 
 type Schema = Record<string, unknown>;
 

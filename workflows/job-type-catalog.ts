@@ -12,7 +12,7 @@ import {
   type JobTypeCatalogMemo,
 } from '../contracts/job-types.js';
 import { JOB_TYPE_CATALOG_DETAILS } from '../contracts/job-summaries.js';
-import { jobTypesSeenSignal, type JobInputSchemas } from '../protocol/signals.js';
+import { jobTypesSeenSignal, type JobInputSchemas } from '../protocol/signal-definitions.js';
 import { InputSchemaShelf } from './input-schema-shelf.js';
 
 const DEFAULT_MAX_HISTORY_LENGTH = 2000;

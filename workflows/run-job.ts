@@ -19,24 +19,19 @@ import type { JobMemo, RunJobInput } from '../contracts/run-job.js';
 import type { JobPolicy } from '../contracts/job.js';
 import type { JobStatus } from '../contracts/status.js';
 import { attemptActivitySummary } from '../contracts/job-summaries.js';
-import { ExecuteJobResultSchema, type ExecuteJobResume } from '../protocol/activity.js';
+import type { ExecuteJobResume } from '../protocol/activity.js';
 import type { Artifact } from '../protocol/blobs.js';
+import { FailureTypes, NON_RETRYABLE_FAILURE_TYPES, TIMEOUT_FAILURE_TYPES } from '../protocol/failure-types.js';
+import type { JobFailureDetails } from '../protocol/failures.js';
 import {
-  AttemptFailureDetailsSchema,
-  FailureTypes,
-  NON_RETRYABLE_FAILURE_TYPES,
-  TIMEOUT_FAILURE_TYPES,
-  type JobFailureDetails,
-} from '../protocol/failures.js';
-import { HeartbeatDetailsSchema } from '../protocol/heartbeat.js';
+  readAttemptFacts,
+  readAttemptFailed,
+  readAttemptFailureDetails,
+  readExecuteJobResult,
+  readHeartbeatDetails,
+} from '../protocol/readers.js';
 import { JobStatusKey } from '../protocol/search-attributes.js';
-import {
-  AttemptFailedSchema,
-  AttemptStartedSchema,
-  attemptFailedSignal,
-  attemptStartedSignal,
-  streamChunksSignal,
-} from '../protocol/signals.js';
+import { attemptFailedSignal, attemptStartedSignal, streamChunksSignal } from '../protocol/signal-definitions.js';
 import { jobTaskQueue } from '../protocol/task-queues.js';
 import { attemptFactsOfFailure, progressOfCancel } from './attempt-facts.js';
 import { startWebhookDelivery } from './deliver-webhook.js';
@@ -61,19 +56,18 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
   let latestAttempt = 0;
   // Signals come from workers in any language: one that does not fit the protocol is ignored, never trusted.
   setHandler(attemptStartedSignal, (arg) => {
-    const parsed = AttemptStartedSchema.safeParse(arg);
+    const facts = readAttemptFacts(arg);
     // A signal from an attempt the server has already given up on (a lost worker's) must not hide the newer one.
-    if (!parsed.success || parsed.data.attempt < latestAttempt) return;
-    latestAttempt = parsed.data.attempt;
-    upsertMemo({ ...parsed.data });
+    if (!facts || facts.attempt < latestAttempt) return;
+    latestAttempt = facts.attempt;
+    upsertMemo({ ...facts });
     setStatus('IN_PROGRESS');
   });
   // Stream chunks live in the history, where the API reads them; a handler keeps them out of the workflow's memory.
   setHandler(streamChunksSignal, () => undefined);
   setHandler(attemptFailedSignal, (arg) => {
-    const parsed = AttemptFailedSchema.safeParse(arg);
     // Temporal retries the activity on its own; until the next attempt starts, the job is queued again.
-    if (parsed.success && parsed.data.attempt === latestAttempt) setStatus('IN_QUEUE');
+    if (readAttemptFailed(arg)?.attempt === latestAttempt) setStatus('IN_QUEUE');
   });
 
   // A drain is the operator's doing: runs started since this patch take a drained attempt back from Temporal's
@@ -126,9 +120,9 @@ export async function runJob(job: RunJobInput): Promise<unknown> {
 
   try {
     const raw = await executeUntilNotDrained();
-    const result = ExecuteJobResultSchema.safeParse(raw);
-    if (!result.success) throw malformedResult();
-    const { output, artifacts, attemptFacts, handlerTimeMs } = result.data;
+    const result = readExecuteJobResult(raw);
+    if (!result) throw malformedResult();
+    const { output, artifacts, attemptFacts, handlerTimeMs } = result;
     // The pending activity's heartbeat (which listed them while it ran) is gone once it has completed.
     const memo: JobMemo = { ...attemptFacts, ...(handlerTimeMs !== undefined ? { handlerTimeMs } : {}) };
     if (artifacts.length > 0) memo.artifacts = artifacts;
@@ -217,12 +211,10 @@ function malformedResult(): ApplicationFailure {
 function artifactsOfFailure(err: unknown): Artifact[] {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure || cause instanceof CancelledFailure) {
-    const parsed = AttemptFailureDetailsSchema.safeParse(cause.details?.[0]);
-    return parsed.success ? (parsed.data.artifacts ?? []) : [];
+    return readAttemptFailureDetails(cause.details?.[0])?.artifacts ?? [];
   }
   if (cause instanceof TimeoutFailure) {
-    const parsed = HeartbeatDetailsSchema.safeParse(cause.lastHeartbeatDetails);
-    return parsed.success ? (parsed.data.artifacts ?? []) : [];
+    return readHeartbeatDetails(cause.lastHeartbeatDetails)?.artifacts ?? [];
   }
   return [];
 }
