@@ -19,8 +19,11 @@ import { startTemporalDevServer } from '../../scripts/temporal-dev-server.js';
  * Records the histories of real jobs, once, against a real dev server, into test/replay/histories/ (committed).
  * The replay test runs them against today's workflow code: a change that would break running jobs fails it.
  * Re-record only to add a scenario; a recording made after a breaking change would hide the break.
+ * `GPUFLOW_RECORD_SUFFIX=-x npm run replay:record` writes `<name>-x.json` beside the older recordings instead: the
+ * histories of today's workflow code, kept before a change that must still replay them.
  */
-const HISTORIES_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const SUFFIX = process.env.GPUFLOW_RECORD_SUFFIX ?? '';
+const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 
 const END_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
     for (const { name, workflowId } of recorded) {
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
       const file = { workflowId, history: historyToObject(history) };
-      writeFileSync(join(HISTORIES_DIR, `${name}.json`), `${JSON.stringify(file, null, 1)}\n`);
+      writeFileSync(join(HISTORIES_DIR, `${name}${SUFFIX}.json`), `${JSON.stringify(file, null, 1)}\n`);
       process.stdout.write(`${name}: ${history.events?.length ?? 0} events\n`);
     }
   } finally {
