@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveTemporalCli, temporalCliVersion } from '../scripts/temporal-cli.js';
-import { freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
+import { DEV_TRANSFER_POLL_RPS, freePort, startTemporalDevServer } from '../scripts/temporal-dev-server.js';
 import { BACKLOG_FULL, BACKLOG_QUICK, runBacklog, type BacklogSizes } from './backlog.js';
 import { batchedRows } from './batched.js';
 import { startDriver, type Driver } from './driver-handle.js';
@@ -70,6 +70,8 @@ export interface BenchOptions {
    * `temporal server start-dev` does by default).
    */
   temporalDbFile?: boolean;
+  /** Temporal's own transfer queue read rate (20 a second) instead of the dev stack's (see DevServerOptions). */
+  temporalStockPollRate?: boolean;
   log?: (line: string) => void;
   /** Where the run registers what it starts; the caller may run it early (Ctrl-C). @defaultValue a new one */
   cleanup?: Cleanup;
@@ -118,11 +120,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           uiPort: null,
           metricsPort,
           ...(options.temporalDbFile ? { dbFilename: join(dir, 'temporal.sqlite') } : {}),
+          ...(options.temporalStockPollRate ? { transferPollRps: null } : {}),
         });
         cleanup.add('temporal server', () => server.stop());
         context.temporalAddress = server.address;
         context.temporalMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
         machine.temporalStore = options.temporalDbFile ? 'SQLite file' : 'in memory (start-dev default)';
+        machine.temporalTransferPollRps = options.temporalStockPollRate ? 20 : DEV_TRANSFER_POLL_RPS;
       }
       if (system === 'bullmq' && !context.redisUrl) {
         const redis = await startRedis(cleanup);

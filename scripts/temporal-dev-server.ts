@@ -25,7 +25,18 @@ export interface DevServerOptions {
   detached?: boolean;
   /** Port of the server's Prometheus `/metrics` (the bench counts heartbeat calls there). @defaultValue a random one */
   metricsPort?: number;
+  /**
+   * `history.transferProcessorMaxPollRPS`: how many times a second a history shard may read its queue of new
+   * workflow and activity tasks. The dev server has one shard, so at Temporal's default of 20 every hop of every
+   * workflow (a workflow task, an activity task) waits for the next read, up to 50 ms: a one-activity workflow takes
+   * about 100 ms whatever its code does. A cluster spreads workflows over hundreds of shards. `null` keeps
+   * Temporal's default. @defaultValue DEV_TRANSFER_POLL_RPS (1000)
+   */
+  transferPollRps?: number | null;
 }
+
+/** The dev server's transfer queue read rate (see `DevServerOptions.transferPollRps`). */
+export const DEV_TRANSFER_POLL_RPS = 1000;
 
 export interface DevServer {
   readonly address: string;
@@ -86,6 +97,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   }
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS) args.push('--search-attribute', registration);
+  const transferPollRps = options.transferPollRps === undefined ? DEV_TRANSFER_POLL_RPS : options.transferPollRps;
+  if (transferPollRps !== null) {
+    args.push('--dynamic-config-value', `history.transferProcessorMaxPollRPS=${transferPollRps}`);
+  }
   args.push(
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
