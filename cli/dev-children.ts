@@ -42,8 +42,9 @@ function alive(pid: number): boolean {
 }
 
 /**
- * A Temporal dev server left running by a `gpuflow dev` that was killed outright holds the ports and the SQLite
- * file. Its pid is kept in `pidFile`; stop it if it is still that server (checked on /proc where there is one).
+ * A Temporal dev server that a `gpuflow dev` killed outright left behind holds the ports and the SQLite file. It
+ * stops by itself a few seconds later (`stopAfterParentS`); a dev started sooner, or one after a server that hung,
+ * finds its pid in `pidFile` and stops it, if it is still that server (checked on /proc where there is one).
  */
 export async function reapStaleServer(pidFile: string, log: (line: string) => void): Promise<void> {
   if (!existsSync(pidFile)) return;

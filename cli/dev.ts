@@ -132,14 +132,20 @@ export async function runDev(env: Env, options: DevOptions = { modules: [], watc
     stdio: openSync(join(dataDir, 'temporal.log'), 'a'),
     logLevel: 'warn',
     detached: true,
+    // Should dev be killed outright, its children stop by themselves: the server outlives them by this much, as in
+    // an ordinary stop, so that the worker can hand its running jobs back.
+    stopAfterParentS: DEV_WORKER_GRACE_S + 2,
   });
   writePidFile(pidFile, server.process.pid);
+  // Pids, here and for each child: which processes are the stack's, should one ever need a signal of its own.
+  log(`Temporal dev server ready (pid ${server.process.pid})`);
   if (stopping) return;
 
   const childrenEnv = devChildrenEnv(env, server.address, dataDir, server.uiUrl);
   const workerArgs = ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)];
   const start = (name: string, args: string[]): DevChild => {
     const started = spawnDevChild(name, process.execPath, [BIN, ...args], childrenEnv, write);
+    log(`${name} started (pid ${started.child.pid})`);
     started.child.once('exit', (code, signal) => {
       if (stopping || restarting.has(started)) return;
       // Under --watch a worker that dies (a module that does not load, say) waits for the next change.

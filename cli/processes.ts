@@ -11,6 +11,7 @@ import { connectWithBackoff } from './connect-temporal.js';
 import { installStrayErrorHandler } from '../activities/stray-errors.js';
 import { EXIT } from './exit-codes.js';
 import { progressPrinter } from './pretty-log.js';
+import { stopWhenOutputCloses } from './parent-watch.js';
 import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
 
 /**
@@ -18,6 +19,7 @@ import { installWorkerRuntime, onShutdownSignal } from './runtime.js';
  * (running jobs get the grace period); `run()` resolves when the drain is over, and the process exits.
  */
 export async function runOrchestrator(env: Env): Promise<void> {
+  stopWhenOutputCloses();
   installWorkerRuntime(env);
   const workflowBundle = await bundleWorkflows();
   const connection = await connectWithBackoff(env, { who: 'orchestrator' });
@@ -69,6 +71,8 @@ export interface JobWorkerProcessOptions {
 export async function runJobWorkerProcess(env: Env, options: JobWorkerProcessOptions): Promise<void> {
   const host = options.metricsHost ?? '0.0.0.0';
   const sdkPort = options.sdkMetricsPort ?? (options.metricsPort === undefined ? undefined : options.metricsPort + 1);
+  // Before the stray-error handler: a write to a closed stdout or stderr must never reach it (see the function).
+  stopWhenOutputCloses();
   installWorkerRuntime(
     env,
     sdkPort === undefined ? undefined : `${host.includes(':') ? `[${host}]` : host}:${sdkPort}`,

@@ -23,6 +23,11 @@ export interface DevServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Its own process group, so a terminal's Ctrl-C reaches only the parent, which stops it in order. */
   detached?: boolean;
+  /**
+   * Seconds: SIGTERM the server this long after this process dies, even by SIGKILL (see `STOP_WITH_PARENT`), so that
+   * clients dying with it can first finish their last calls. Unset: the server outlives this process.
+   */
+  stopAfterParentS?: number;
   /** Port of the server's Prometheus `/metrics` (the bench counts heartbeat calls there). @defaultValue a random one */
   metricsPort?: number;
   /**
@@ -73,6 +78,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
+ * A Go binary cannot notice that its parent died. So `sh` keeps one end of a pipe from this process in a background
+ * subshell that blocks reading it, and becomes the server (`exec`, same pid, stdin /dev/null). When this process dies
+ * the pipe ends without a line, and the subshell SIGTERMs the server after `$1` seconds (`$$` is the pid the server
+ * took over). `stop()` writes a line once the server is gone: the subshell then ends without signalling a pid that
+ * may be another process's by then.
+ */
+const STOP_WITH_PARENT =
+  'delay=$1; shift; exec 3<&0; (read -r _ <&3 || { sleep "$delay"; kill -TERM $$; }) & exec "$@" 3<&- </dev/null';
+
+/**
  * Starts `temporal server start-dev` with gpuflow's search attributes registered and waits until its frontend
  * answers. The update check is off: these machines may have no route to the internet.
  */
@@ -109,20 +124,31 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   );
 
   let exitInfo: string | undefined;
-  const child = spawn(options.cliPath, args, {
-    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
-    detached: options.detached ?? false,
-  });
+  const tied = options.stopAfterParentS !== undefined;
+  const child = spawn(
+    tied ? 'sh' : options.cliPath,
+    tied
+      ? ['-c', STOP_WITH_PARENT, 'sh', String(Math.ceil(options.stopAfterParentS!)), options.cliPath, ...args]
+      : args,
+    {
+      stdio: [tied ? 'pipe' : 'ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+      detached: options.detached ?? false,
+    },
+  );
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
   const address = `${ip}:${port}`;
 
+  // The subshell that holds the pipe may be gone already (killed with the server's process group).
+  child.stdin?.on('error', () => undefined);
   const stop = async (graceMs = 10_000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    child.stdin?.end('\n');
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-cli.js';
 import { freePort, portInUse } from '../../scripts/temporal-dev-server.js';
-import { BIN } from '../support/processes.js';
+import { BIN, devProcessPids, isRunning } from '../support/processes.js';
 import { waitFor } from '../support/stack.js';
 
 const listening = (port: number) => portInUse('127.0.0.1', port);
@@ -39,7 +39,7 @@ describe('gpuflow dev ./my-jobs/*.ts --watch, piped through tee', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('runs the user’s modules, restarts the worker on a change, and Ctrl-C through a pipe frees every port', async () => {
+  it('runs the user’s modules, restarts the worker on a change, and Ctrl-C through a pipe stops every process', async () => {
     const temporalPort = await temporalPorts();
     const apiPort = await freePort();
     const jobsDir = join(home, 'my-jobs');
@@ -92,5 +92,9 @@ describe('gpuflow dev ./my-jobs/*.ts --watch, piped through tee', () => {
     await exited;
     const ports = () => Promise.all([temporalPort, temporalPort + 1000, apiPort].map(listening));
     expect(await waitFor(ports, (open) => open.every((isOpen) => !isOpen), 30_000)).toEqual([false, false, false]);
+    // Every process dev started is gone, the worker it restarted too (a worker holds no port to tell).
+    const pids = devProcessPids(await logText());
+    expect(pids).toHaveLength(5);
+    expect(pids.filter(isRunning)).toEqual([]);
   }, 240_000);
 });

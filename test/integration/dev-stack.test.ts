@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { JobView } from '../../contracts/job.js';
 import { freePort, portInUse } from '../../scripts/temporal-dev-server.js';
-import { runGpuflow, type GpuflowProcess } from '../support/processes.js';
+import { devProcessPids, isRunning, runGpuflow, type GpuflowProcess } from '../support/processes.js';
 import { waitFor } from '../support/stack.js';
 
 const listening = (port: number) => portInUse('127.0.0.1', port);
+
+/** The processes a dev started (Temporal server, orchestrator, worker, API) that still run. */
+const stillRunning = (dev: GpuflowProcess): number[] => devProcessPids(dev.output.join('\n')).filter(isRunning);
 
 /** Two ports n and n+1000 that are both free: the dev server's gRPC and Web UI ports. */
 async function temporalPorts(): Promise<number> {
@@ -87,6 +90,8 @@ describe('gpuflow dev: the whole stack from one command', () => {
     expect(await dev.exited).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     expect(dev.output.some((line) => /^\[worker\] worker .*: drained, exiting/.test(line))).toBe(true);
+    expect(devProcessPids(dev.output.join('\n'))).toHaveLength(4);
+    expect(stillRunning(dev)).toEqual([]);
     expect(await listening(apiPort)).toBe(false);
     expect(await listening(temporalPort)).toBe(false);
 
@@ -103,22 +108,44 @@ describe('gpuflow dev: the whole stack from one command', () => {
     expect(resumed.output).toMatchObject({ slept: 10 });
     expect((resumed.output as { resumedFrom: number }).resumedFrom).toBeGreaterThanOrEqual(2);
 
-    // dev killed outright: its node children notice and stop; the next dev stops the Temporal server left behind.
+    // dev killed outright while a job runs: every process it started notices and stops by itself (the worker after
+    // handing the job back), none spins on as an orphan. The ports alone would not tell: a job worker holds none.
+    const running = await fetch(`${api}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', input: { seconds: 10 }, dedup: false }),
+    });
+    const runner = (await running.json()) as JobView;
+    await waitFor(
+      () => view(runner.id),
+      (v) => v.status === 'IN_PROGRESS',
+    );
     dev.child.kill('SIGKILL');
     await dev.exited;
-    await waitFor(
-      () => listening(apiPort),
-      (open) => !open,
-      15_000,
-    );
+    const killed = dev;
+    expect(
+      await waitFor(
+        () => Promise.resolve(stillRunning(killed)),
+        (alive) => alive.length === 0,
+        15_000,
+      ),
+    ).toEqual([]);
+    expect(await listening(apiPort)).toBe(false);
+    expect(await listening(temporalPort)).toBe(false);
+
+    // The Temporal server stopped cleanly too: the next dev finds every job, and the handed-back one finishes.
     dev = runGpuflow(['dev'], env);
     await dev.waitForLine(/gpuflow dev stack is up/, 90_000);
-    expect(dev.output.join('\n')).toMatch(
-      /stopping the Temporal dev server \(pid \d+\) that an earlier gpuflow dev left running/,
-    );
     expect((await view(id)).status).toBe('COMPLETED');
+    expect(
+      await waitFor(
+        () => view(runner.id),
+        (v) => v.status === 'COMPLETED',
+      ),
+    ).toMatchObject({ attempt: 2 });
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
+    expect(stillRunning(dev)).toEqual([]);
     expect(await listening(temporalPort)).toBe(false);
   }, 240_000);
 });
