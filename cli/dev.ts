@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, ty
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, type Env } from '../config/env.js';
+import { API_NODE_FLAGS } from '../config/node-flags.js';
 import { PROJECT_ROOT, resolveTemporalCli } from '../scripts/temporal-cli.js';
 import { portInUse, startTemporalDevServer, type DevServer } from '../scripts/temporal-dev-server.js';
 import { reapStaleServer, spawnDevChild, writePidFile, type DevChild } from './dev-children.js';
@@ -144,7 +145,8 @@ export async function runDev(env: Env, options: DevOptions = { modules: [], watc
   const childrenEnv = devChildrenEnv(env, server.address, dataDir, server.uiUrl);
   const workerArgs = ['worker', ...jobModules, '--capacity', '4', '--grace', String(DEV_WORKER_GRACE_S)];
   const start = (name: string, args: string[]): DevChild => {
-    const started = spawnDevChild(name, process.execPath, [BIN, ...args], childrenEnv, write);
+    const nodeFlags = name === 'api' ? API_NODE_FLAGS : [];
+    const started = spawnDevChild(name, process.execPath, [...nodeFlags, BIN, ...args], childrenEnv, write);
     log(`${name} started (pid ${started.child.pid})`);
     started.child.once('exit', (code, signal) => {
       if (stopping || restarting.has(started)) return;

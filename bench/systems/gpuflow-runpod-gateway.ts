@@ -7,6 +7,7 @@ import type { ProcessRole } from '../types.js';
 import { createGpuflowClient, startGpuflowStack } from './gpuflow.js';
 import { benchPython } from './gpuflow-python.js';
 import { stopAll, type SystemDefinition } from './system.js';
+import { API_NODE_FLAGS } from '../../config/node-flags.js';
 
 /** What the gateway's API process appends per attempt (bench/workers/gateway-api.ts). */
 interface GatewayTiming {
@@ -35,7 +36,7 @@ export const gpuflowRunpodGateway: SystemDefinition = {
     const stack = await startGpuflowStack(context, {
       api: {
         command: process.execPath,
-        args: ['--import', 'tsx', 'bench/workers/gateway-api.ts'],
+        args: [...API_NODE_FLAGS, '--import', 'tsx', 'bench/workers/gateway-api.ts'],
         env: { BENCH_GATEWAY_TIMINGS: timingsFile },
       },
     });

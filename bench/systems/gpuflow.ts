@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { API_NODE_FLAGS } from '../../config/node-flags.js';
 import { freePort } from '../../scripts/temporal-dev-server.js';
 import { BENCH_BATCH_SIZE, PAYLOAD } from '../jobs/work.js';
 import { PROJECT_ROOT, startProc, waitUntil, type Cleanup, type Proc } from '../procs.js';
@@ -30,7 +31,7 @@ export interface GpuflowStack {
   start(name: string, command: string, args: string[], env?: Record<string, string>, group?: boolean): Proc;
 }
 
-/** `api`: the API process's command and arguments (default `gpuflow api`). */
+/** `api`: the API process's command and arguments (default `gpuflow api` with its Node flags, as it is deployed). */
 export async function startGpuflowStack(
   context: SystemContext,
   options: { api?: { command: string; args: string[]; env?: Record<string, string> } } = {},
@@ -46,7 +47,7 @@ export async function startGpuflowStack(
   const start = (name: string, command: string, args: string[], extra: Record<string, string> = {}, group = false) =>
     registered(context.cleanup, startProc(name, command, args, { ...env, ...extra }, { group }));
   const orchestrator = start('gpuflow orchestrator', process.execPath, [GPUFLOW, 'orchestrator']);
-  const apiCommand = options.api ?? { command: process.execPath, args: [GPUFLOW, 'api'] };
+  const apiCommand = options.api ?? { command: process.execPath, args: [...API_NODE_FLAGS, GPUFLOW, 'api'] };
   const api = start('gpuflow api', apiCommand.command, apiCommand.args, apiCommand.env);
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitUntil('gpuflow api', async () => (await fetch(`${apiUrl}/readyz`)).ok);
