@@ -1,7 +1,6 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { JobList, JobQueue, ListJobsQuery, Queues, StatusCounts, Stats } from '../../contracts/admin.js';
-import { JOB_STATUSES, type JobStatus } from '../../contracts/status.js';
 import { decodeCursor, encodeCursor } from './job-cursor.js';
 import { describeJobQueue, setJobQueuePaused } from '../../jobs/job-queues.js';
 import { listedJobView, replacedRuns } from '../../jobs/job-listing.js';
@@ -9,16 +8,9 @@ import { WorkerValues } from '../../jobs/worker-values.js';
 import type { Runners } from '../gateway/runners.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
 import { runningRows } from '../../jobs/running-jobs.js';
-import {
-  jobsQuery,
-  REPLACEABLE_STATUSES,
-  replacingRunsQuery,
-  runningJobsQuery,
-  type JobsFilter,
-} from '../../jobs/visibility-status.js';
-
-/** Up to this many running jobs in a scope, counts describe each to tell queued from running (exact). */
-const EXACT_SPLIT_MAX = 200;
+import { jobsQuery, runningJobsQuery } from '../../jobs/visibility-status.js';
+import { JobCounts } from './job-counts.js';
+import { mapBounded } from './map-bounded.js';
 
 export interface AdminServiceOptions {
   client: Client;
@@ -35,6 +27,11 @@ export interface AdminServiceOptions {
   values?: WorkerValues;
   /** The worker gateway's HTTP runners, listed in each queue next to Temporal's pollers. */
   runners?: Pick<Runners, 'list' | 'runnersOf'>;
+  /**
+   * How long one `/v1/stats` answer is reused per tenant, ms: a dashboard polling it, or many at once, costs one set
+   * of visibility counts per window (visibility itself lags writes by about a second). @defaultValue 2000
+   */
+  statsCacheMs?: number;
 }
 
 /** Operator views: job listings, counts and queues, from Temporal visibility and task queue descriptions. */
@@ -46,7 +43,7 @@ export class AdminService {
   private readonly concurrency: number;
   private readonly values: WorkerValues;
   private readonly runners: AdminServiceOptions['runners'];
-  private readonly splits = new Map<string, Promise<{ queued: number; inProgress: number }>>();
+  private readonly counts: JobCounts;
 
   constructor(options: AdminServiceOptions) {
     this.client = options.client;
@@ -56,6 +53,14 @@ export class AdminService {
     this.concurrency = options.concurrency ?? 8;
     this.values = options.values ?? new WorkerValues();
     this.runners = options.runners;
+    this.counts = new JobCounts({
+      client: this.client,
+      controlTaskQueue: this.controlTaskQueue,
+      catalog: this.catalog,
+      values: this.values,
+      concurrency: this.concurrency,
+      cacheMs: options.statsCacheMs ?? 2000,
+    });
   }
 
   private bounded<T>(operation: () => Promise<T>): Promise<T> {
@@ -101,32 +106,12 @@ export class AdminService {
   }
 
   /**
-   * Jobs by status, overall and for every known type that has jobs. Counts are approximate, like visibility. Jobs,
-   * not runs: a status a run can be replaced from counts its runs less the runs that replaced one in that status.
-   * `tenant`: that tenant's jobs only; undefined: every tenant's (admin).
+   * Jobs by status, overall and for every known type that has jobs (see {@link JobCounts}). Counts are approximate,
+   * like visibility, and reused for `statsCacheMs`. Jobs, not runs: a status a run can be replaced from counts its
+   * runs less the runs that replaced one in that status. `tenant`: that tenant's jobs only; undefined: every tenant's.
    */
   stats(tenant: string | undefined): Promise<Stats> {
-    return this.bounded(async () => {
-      const types = await this.catalog.list();
-      const scopes: (string | undefined)[] = [undefined, ...types];
-      const cells = scopes.flatMap((type) => JOB_STATUSES.map((status) => ({ type, status })));
-      const counts = await mapBounded(cells, this.concurrency, ({ type, status }) =>
-        this.jobCount(type, status, tenant),
-      );
-      const countsOf = (scope: number): StatusCounts => {
-        const entries = JOB_STATUSES.map((status, i): [JobStatus, number] => [
-          status,
-          counts[scope * JOB_STATUSES.length + i] ?? 0,
-        ]);
-        return Object.fromEntries(entries) as StatusCounts;
-      };
-      const byType: Stats['byType'] = {};
-      types.forEach((type, i) => {
-        const typeCounts = countsOf(i + 1);
-        if (Object.values(typeCounts).some((n) => n > 0)) byType[type] = typeCounts;
-      });
-      return { byStatus: countsOf(0), byType };
-    });
+    return this.bounded(() => this.counts.stats(tenant));
   }
 
   /** The gateway's HTTP runners of a type, as `/v1/queues` lists them. */
@@ -161,64 +146,7 @@ export class AdminService {
    * had failed, timed out or been cancelled (runs that replaced another). `tenant`: that tenant's jobs only.
    */
   typeCounts(type: string, tenant: string | undefined): Promise<{ byStatus: StatusCounts; retried: number }> {
-    return this.bounded(async () => {
-      const filter = { controlTaskQueue: this.controlTaskQueue, type, tenant };
-      const replacing = [...REPLACEABLE_STATUSES].map((status) => replacingRunsQuery(filter, status));
-      const [byStatus, retried] = await Promise.all([
-        mapBounded(JOB_STATUSES, this.concurrency, (status) => this.jobCount(type, status, tenant)),
-        mapBounded(replacing, this.concurrency, async (query) => (await this.client.workflow.count(query)).count),
-      ]);
-      const counts = Object.fromEntries(JOB_STATUSES.map((status, i) => [status, byStatus[i] ?? 0]));
-      return { byStatus: counts as StatusCounts, retried: retried.reduce((sum, n) => sum + n, 0) };
-    });
-  }
-
-  /** Jobs (not runs) of a status: runs of a status a run can be replaced from, less the runs that replaced one. */
-  private async jobCount(type: string | undefined, status: JobStatus, tenant: string | undefined): Promise<number> {
-    const filter = { controlTaskQueue: this.controlTaskQueue, type, tenant };
-    if (status === 'IN_QUEUE' || status === 'IN_PROGRESS') {
-      const split = await this.runningSplit(filter);
-      return status === 'IN_QUEUE' ? split.queued : split.inProgress;
-    }
-    const runs = (await this.client.workflow.count(jobsQuery({ ...filter, status }))).count;
-    if (!REPLACEABLE_STATUSES.has(status)) return runs;
-    const replaced = (await this.client.workflow.count(replacingRunsQuery(filter, status))).count;
-    return Math.max(0, runs - replaced);
-  }
-
-  /**
-   * Running jobs split into queued and in progress. Visibility does not see an attempt start (workers no longer
-   * report it), so up to {@link EXACT_SPLIT_MAX} running jobs are described one by one (exact); past that, the queued
-   * ones are the task queues' backlog (approximate, a few seconds behind, and not per tenant). One split serves the
-   * two counts of a scope; it is kept for a second.
-   */
-  private runningSplit(filter: Omit<JobsFilter, 'status'>): Promise<{ queued: number; inProgress: number }> {
-    const key = `${filter.type ?? ''}\u0000${filter.tenant ?? ''}`;
-    const cached = this.splits.get(key);
-    if (cached) return cached;
-    const split = (async () => {
-      const query = runningJobsQuery(filter);
-      const runs = (await this.client.workflow.count(query)).count;
-      if (runs <= EXACT_SPLIT_MAX) {
-        const infos: WorkflowExecutionInfo[] = [];
-        for await (const info of this.client.workflow.list({ query })) infos.push(info);
-        const rows = await runningRows(this.client, infos, this.values, this.concurrency);
-        const queued = [...rows.values()].filter((row) => row.status === 'IN_QUEUE').length;
-        return { queued, inProgress: rows.size - queued };
-      }
-      const queued = Math.min(runs, await this.backlogOf(filter.type));
-      return { queued, inProgress: runs - queued };
-    })();
-    this.splits.set(key, split);
-    setTimeout(() => this.splits.delete(key), 1000).unref();
-    return split;
-  }
-
-  /** Attempts waiting in the task queue of `type`, or of every known type. */
-  private async backlogOf(type: string | undefined): Promise<number> {
-    const types = type === undefined ? await this.catalog.list() : [type];
-    const queues = await mapBounded(types, this.concurrency, (name) => describeJobQueue(this.client, name));
-    return queues.reduce((sum, queue) => sum + queue.backlogCount, 0);
+    return this.bounded(() => this.counts.typeCounts(type, tenant));
   }
 
   /** The task queue of every known type that has jobs, workers (Temporal pollers or HTTP runners) or a backlog. */
@@ -244,18 +172,4 @@ export class AdminService {
       return { queues: rows.filter((row) => row.used).map((row) => row.queue) };
     });
   }
-}
-
-/** `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
