@@ -51,7 +51,8 @@ export function attemptLog(options: AttemptLogOptions) {
     },
     /** The last write, before the attempt's end is reported; bounded, never throws. */
     async close(): Promise<void> {
-      if (!writer) return;
+      // An attempt that logged nothing has nothing to write, and no write under way.
+      if (!writer || writer.lineCount === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {

@@ -2,6 +2,9 @@ import { ExecuteJobResultSchema, type ExecuteJobResult } from '../protocol/activ
 import { completedResultKey } from '../protocol/blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
+/** Longest a worker that is stopping waits for the results it is still keeping, ms: a slow store must not hold it. */
+const LANDED_TIMEOUT_MS = 5000;
+
 /**
  * The results of finished handlers, kept in the blob store per run so that no handler runs twice because its
  * completion could not be reported: the SDK gives up reporting after about 10 s of a server that does not answer,
@@ -10,7 +13,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 export function completedResults(store: BlobStore, jobId: string, runId: string) {
   const key = completedResultKey(jobId, runId);
   return {
-    /** Kept before the attempt reports its completion: once reported, nothing reads it again. */
+    /** Kept while the attempt reports its completion (see `keepsInFlight`): once reported, nothing reads it again. */
     async keep(result: ExecuteJobResult): Promise<void> {
       await store.put(key, Buffer.from(JSON.stringify(result), 'utf8'), 'application/json');
     },
@@ -26,6 +29,35 @@ export function completedResults(store: BlobStore, jobId: string, runId: string)
       }
       const parsed = ExecuteJobResultSchema.safeParse(value);
       return parsed.success ? parsed.data : null;
+    },
+  };
+}
+
+/**
+ * Result writes that run alongside the completion reports instead of before them: a write before the report held
+ * every job's completion, and so the worker's next job, for a blob-store round trip (a few ms on a local disk, tens
+ * on S3). Nothing is lost by it: the result is safe from the moment its write lands, as it was when the report
+ * waited for it, and a report that is lost is followed by the next attempt only after the SDK has tried for
+ * about 10 s and the attempt's lease has run out, long after the write landed. A worker that stops waits for
+ * the writes still under way (`landed`), so that its process does not exit before they are on disk.
+ */
+export function keepsInFlight() {
+  const writes = new Set<Promise<void>>();
+  return {
+    /** Tracks `write` (which must not reject) until it settles. */
+    add(write: Promise<void>): void {
+      writes.add(write);
+      void write.finally(() => writes.delete(write));
+    },
+    /** Resolves when every write under way has settled, or after `LANDED_TIMEOUT_MS`. */
+    async landed(): Promise<void> {
+      if (writes.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, LANDED_TIMEOUT_MS);
+      });
+      await Promise.race([Promise.all(writes), timeout]);
+      clearTimeout(timer);
     },
   };
 }

@@ -17,7 +17,7 @@ import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../sdk/define-job.js';
 import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { completedResults } from './completed-results.js';
+import { completedResults, keepsInFlight } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
 import { BlobStoreMarkerSchema } from '../protocol/blobs.js';
 import { createStoreCheck } from './store-check.js';
@@ -58,6 +58,7 @@ export function createJobActivities(deps: JobActivityDeps) {
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const storeOf = createStoreCheck({ store: deps.blobs, workerId: deps.workerId, print });
   const batches = createBatchers(deps.workerId);
+  const keeps = keepsInFlight();
 
   return {
     /** Runs one attempt of a job: parse the input, renew the lease on a timer, run the handler. */
@@ -214,11 +215,15 @@ export function createJobActivities(deps: JobActivityDeps) {
           attemptFacts,
           handlerTimeMs,
         };
-        // Kept before it is reported: if the report is lost, the next attempt completes with it (a store that
-        // fails here only loses that protection, never the result).
-        await results?.keep(finished).catch((err: unknown) => {
-          activity.log.warn('could not keep the result for a lost completion', { error: String(err) });
-        });
+        // Kept while it is reported, not before (see `keepsInFlight`): if the report is lost, the next attempt
+        // completes with it. A store that fails here only loses that protection, never the result.
+        if (results) {
+          keeps.add(
+            results.keep(finished).catch((err: unknown) => {
+              activity.log.warn('could not keep the result for a lost completion', { error: String(err) });
+            }),
+          );
+        }
         return finished;
       } catch (err) {
         // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump),
@@ -240,6 +245,8 @@ export function createJobActivities(deps: JobActivityDeps) {
         await log.close();
       }
     },
+    /** Resolves once the results still being kept are written (bounded): a stopping worker waits for it. */
+    keepsLanded: () => keeps.landed(),
   };
 }
 
@@ -266,7 +273,8 @@ function endOfAbortedAttempt(
   return new CancelledFailure(reason instanceof CancelledFailure ? reason.message : 'CANCELLED', [details]);
 }
 
-export type JobActivities = ReturnType<typeof createJobActivities>;
+/** The activities a job worker registers. */
+export type JobActivities = Pick<ReturnType<typeof createJobActivities>, 'executeJob'>;
 
 /**
  * Sends the job's workflow a signal (stream chunks). Bounded, so that a slow server delays the handler a little at

@@ -156,6 +156,8 @@ export async function createJobWorker(options: JobWorkerOptions): Promise<JobWor
       } finally {
         stopping = true;
         idle.stop();
+        // Results kept alongside their completions: on disk before the process may exit.
+        await inner.keepsLanded();
       }
     },
     shutdown,

@@ -103,11 +103,11 @@ async def test_large_outputs_go_by_reference_and_results_are_kept(tmp_path: Path
     store = DirectoryBlobStore(tmp_path)
     env, _ = environment()
     big = {"text": "x" * 5000}
-    result = await env.run(
-        activities(handlers.async_job, store=store, threshold=1024).execute_job,
-        {"jobId": "j", "type": "async-job", "input": big},
-    )
+    acts = activities(handlers.async_job, store=store, threshold=1024)
+    result = await env.run(acts.execute_job, {"jobId": "j", "type": "async-job", "input": big})
     assert result["output"]["$gpuflowBlob"]["key"] == "outputs/j/test-run.1.json"
+    # Kept alongside the completion's report: landed once the worker has waited for it (as a stopping one does).
+    await acts.keeps_landed()
     kept = store.get("results/j/test-run.json")
     assert kept is not None and kept.body == to_json_bytes(result)
 
@@ -119,12 +119,11 @@ async def test_an_input_by_reference_is_read_and_a_small_output_stays_inline(tmp
     store.put(input_blob_key(digest), body, "application/json")
     ref = {"$gpuflowBlob": {"key": input_blob_key(digest), "size": len(body), "sha256": digest}}
     env, _ = environment()
-    result = await env.run(
-        activities(handlers.async_job, store=store, threshold=262144).execute_job,
-        {"jobId": "j", "type": "async-job", "input": ref},
-    )
+    acts = activities(handlers.async_job, store=store, threshold=262144)
+    result = await env.run(acts.execute_job, {"jobId": "j", "type": "async-job", "input": ref})
     assert result["output"] == {"echo": {"text": "y" * 3000}}
     assert store.get("outputs/j/test-run.1.json") is None
+    await acts.keeps_landed()
     assert store.get("results/j/test-run.json") is not None
 
 

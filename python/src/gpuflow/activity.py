@@ -45,6 +45,9 @@ from .protocol import (
 )
 from .runner import Cancellation, run_handler
 
+#: Longest a stopping worker waits for the results it is still keeping, seconds: a slow store must not hold it.
+KEEPS_LANDED_TIMEOUT_S = 5.0
+
 
 @dataclass(frozen=True)
 class ReadyJob:
@@ -87,6 +90,8 @@ class JobActivities:
         # One read of each API store marker per process: the answer does not change while the worker runs.
         self.marker_checks: dict[str, str | None] = {}
         self.batches = Batchers(worker_id)
+        # Results being kept alongside their completions (see ``_keep``); a task is held here until it is done.
+        self._keeping: set[asyncio.Task[None]] = set()
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -274,12 +279,7 @@ class JobActivities:
                 "handlerTimeMs": handler_time_ms,
             }
             if results_store is not None and results_key is not None:
-                # Kept before it is reported: if the report is lost, the next attempt completes with it. A store
-                # that fails here only loses that protection, never the result.
-                try:
-                    await asyncio.to_thread(results_store.put, results_key, to_json_bytes(finished), "application/json")
-                except Exception as err:
-                    self.print_line(f"[{job_id}#{attempt}] could not keep the result for a lost completion: {err}")
+                self._keep(results_store, results_key, to_json_bytes(finished), f"{job_id}#{attempt}")
             return finished
         except BaseException as err:
             artifacts = state.artifact_list()
@@ -330,6 +330,32 @@ class JobActivities:
                     handle.cancel()
             # Written before the end is reported: a job seen final has its whole log.
             await log.close()
+
+    def _keep(self, store: BlobStore, key: str, body: bytes, label: str) -> None:
+        """Keeps a finished attempt's result while its completion is reported, not before (as the TS worker does).
+
+        A write before the report held every completion, and so the worker's next job, for a thread hop and a
+        blob-store round trip. Nothing is lost by it: the result is safe from the moment its write lands, as it was
+        when the report waited for it, and a lost report is followed by the next attempt only after the SDK has
+        tried for about 10 s and the attempt's lease has run out, long after the write landed. A store that fails
+        here only loses that protection, never the result.
+        """
+
+        async def write() -> None:
+            try:
+                await asyncio.to_thread(store.put, key, body, "application/json")
+            except Exception as err:
+                self.print_line(f"[{label}] could not keep the result for a lost completion: {err}")
+
+        task = asyncio.create_task(write())
+        self._keeping.add(task)
+        task.add_done_callback(self._keeping.discard)
+
+    async def keeps_landed(self) -> None:
+        """Returns once the results still being kept are written (at most ``KEEPS_LANDED_TIMEOUT_S``): a stopping
+        worker waits for it, so that its process does not exit before they are on disk."""
+        if self._keeping:
+            await asyncio.wait(set(self._keeping), timeout=KEEPS_LANDED_TIMEOUT_S)
 
     async def _confirm_cancel(self, task_token: bytes, details: dict[str, Any]) -> bool:
         """Confirms the cancel the server asked for, with ``details``; False when it could not (no client)."""

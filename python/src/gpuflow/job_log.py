@@ -84,6 +84,12 @@ class JobLogWriter:
         for line in traceback.format_exception(err):
             self.append_text(line.rstrip("\n"))
 
+    @property
+    def empty(self) -> bool:
+        """No line was ever appended: nothing was or will be written."""
+        with self._lock:
+            return not self._head and not self._tail and not self._dropped
+
     def flush(self) -> None:
         """Writes the blob if it has lines not yet written (blocking: call it in a thread from the loop)."""
         with self._write_lock:
@@ -151,7 +157,8 @@ class AttemptLog:
         """The last write, before the attempt's end is reported; bounded, never raises."""
         if self._task is not None:
             self._task.cancel()
-        if self.writer is None:
+        # An attempt that logged nothing has nothing to write: no thread hop (a few ms on a busy machine, per job).
+        if self.writer is None or self.writer.empty:
             return
         try:
             await asyncio.wait_for(asyncio.to_thread(self.writer.flush), FINAL_FLUSH_TIMEOUT_S)

@@ -238,6 +238,8 @@ async def run_worker(
         results = await asyncio.gather(*runs, return_exceptions=True)
         for task in failed:
             task.result()
+        # Results kept alongside their completions: on disk before the process may exit.
+        await activities.keeps_landed()
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
