@@ -250,7 +250,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ui: deps.temporalUiUrl ? { url: deps.temporalUiUrl, namespace: deps.namespace } : undefined,
   });
   const gatewayCore = deps.gateway
-    ? new GatewayCore({ ...deps.gateway, client, namespace: deps.namespace, blobs, payloadThresholdBytes, log: app.log })
+    ? new GatewayCore({
+        ...deps.gateway,
+        client,
+        namespace: deps.namespace,
+        blobs,
+        payloadThresholdBytes,
+        log: app.log,
+      })
     : undefined;
   const gateway = gatewayCore ? new RunPodGateway(gatewayCore) : undefined;
   const admin = new AdminService({
