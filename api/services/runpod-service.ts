@@ -18,8 +18,13 @@ import type { RunPodStreams } from './runpod-stream.js';
 
 /** gpuflow's priority for RunPod's `lowPriority` jobs: dispatched after every other job of the type. */
 const LOW_PRIORITY = 5;
-/** How long `/cancel` waits for the job to reach its end, so that the answer usually says CANCELLED, ms (the Python SDK gives `cancel` 3 s). */
-const CANCEL_SETTLE_MS = 1000;
+/**
+ * How long `/cancel` waits for the job to reach its end, so that the answer says CANCELLED, ms. A handler that reports
+ * progress learns of a cancel in a heartbeat's answer, within its freshness (1 s by default) and a round trip: 1 s
+ * was a coin toss (a CI run answered IN_PROGRESS). The Python SDK gives `cancel` 3 s; a silent handler learns of it
+ * only at its next lease renewal, and its answer says IN_PROGRESS whatever this is.
+ */
+const CANCEL_SETTLE_MS = 2000;
 
 export interface RunPodServiceOptions {
   client: Client;
