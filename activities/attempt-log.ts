@@ -1,3 +1,4 @@
+import { settleWithin } from './settle-within.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { JobLogWriter } from '../storage/job-log-writer.js';
 
@@ -53,15 +54,9 @@ export function attemptLog(options: AttemptLogOptions) {
     async close(): Promise<void> {
       // An attempt that logged nothing has nothing to write, and no write under way.
       if (!writer || writer.lineCount === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          warnOnce(new Error(`the last write took over ${FINAL_FLUSH_TIMEOUT_MS} ms`));
-          resolve();
-        }, FINAL_FLUSH_TIMEOUT_MS);
-      });
-      await Promise.race([writer.flush().catch(warnOnce), timeout]);
-      clearTimeout(timer);
+      await settleWithin(writer.flush().catch(warnOnce), FINAL_FLUSH_TIMEOUT_MS, () =>
+        warnOnce(new Error(`the last write took over ${FINAL_FLUSH_TIMEOUT_MS} ms`)),
+      );
     },
   };
 }

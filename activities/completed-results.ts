@@ -1,3 +1,4 @@
+import { settleWithin } from './settle-within.js';
 import { ExecuteJobResultSchema, type ExecuteJobResult } from '../protocol/activity.js';
 import { completedResultKey } from '../protocol/blobs.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -52,12 +53,7 @@ export function keepsInFlight() {
     /** Resolves when every write under way has settled, or after `LANDED_TIMEOUT_MS`. */
     async landed(): Promise<void> {
       if (writes.size === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, LANDED_TIMEOUT_MS);
-      });
-      await Promise.race([Promise.all(writes), timeout]);
-      clearTimeout(timer);
+      await settleWithin(Promise.all(writes), LANDED_TIMEOUT_MS);
     },
   };
 }
