@@ -1,8 +1,8 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { describeIssues } from '../contracts/errors.js';
 import type { SignalDefinition } from '@temporalio/common';
 import { ExecuteJobResumeSchema, type ExecuteJobInput, type ExecuteJobResult } from '../protocol/activity.js';
-import { FailureTypes, type AttemptFailureDetails } from '../protocol/failures.js';
+import { FailureTypes } from '../protocol/failures.js';
 import {
   HEARTBEAT_LOG_LINES,
   HeartbeatDetailsSchema,
@@ -15,7 +15,6 @@ import { streamChunksSignal } from '../protocol/signals.js';
 import { HeartbeatSchedule } from './heartbeat-schedule.js';
 import { drainStream, isChunkStream } from './stream-chunks.js';
 import type { JobContext, JobDefinition } from '../sdk/define-job.js';
-import { isJobError } from '../sdk/job-error.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { completedResults, keepsInFlight } from './completed-results.js';
 import { jobBlobs } from './job-blobs.js';
@@ -24,6 +23,7 @@ import { createStoreCheck } from './store-check.js';
 import { attemptLog } from './attempt-log.js';
 import { attemptGuard } from './stray-errors.js';
 import { createBatchers } from './batcher.js';
+import { attemptFailure } from './attempt-end.js';
 
 /** A job type ready to run on this worker: its definition and what its `setup` returned. */
 export interface ReadyJob {
@@ -226,16 +226,7 @@ export function createJobActivities(deps: JobActivityDeps) {
         }
         return finished;
       } catch (err) {
-        // A job that ends FAILED, CANCELLED or TIMED_OUT keeps its files listed (a failed render's debug dump),
-        // and its view names the attempt that ended it.
-        const failureDetails: AttemptFailureDetails = { attemptFacts, ...(artifacts.length > 0 ? { artifacts } : {}) };
-        const drainDetails: AttemptFailureDetails = { ...failureDetails, attempt };
-        if ('checkpoint' in details) drainDetails.checkpoint = details.checkpoint;
-        // A cancelled job's view keeps the progress it had reached.
-        const cancelDetails: AttemptFailureDetails = { ...failureDetails, progress: details.progress };
-        const failure =
-          endOfAbortedAttempt(activity.cancellationSignal, cancelDetails, drainDetails) ??
-          toApplicationFailure(err, failureDetails);
+        const failure = attemptFailure(err, activity.cancellationSignal, { attempt, attemptFacts, artifacts, details });
         if (activity.cancellationSignal.aborted) log.line(`attempt ended: ${failure.message}`);
         else log.failed(err);
         throw failure;
@@ -248,29 +239,6 @@ export function createJobActivities(deps: JobActivityDeps) {
     /** Resolves once the results still being kept are written (bounded): a stopping worker waits for it. */
     keepsLanded: () => keeps.landed(),
   };
-}
-
-/**
- * What an attempt whose signal aborted ends with, whatever the handler threw on the way out. A cancel the server
- * asked for is reported as cancelled. A drain that ran out of grace is a `WorkerShutdown` failure carrying the
- * attempt's number and checkpoint: the server only accepts "cancelled" for a cancel it requested, and would
- * otherwise wait out the lease. The workflow schedules the job again from there without counting the attempt.
- */
-function endOfAbortedAttempt(
-  signal: AbortSignal,
-  details: AttemptFailureDetails,
-  drainDetails: AttemptFailureDetails,
-): Error | undefined {
-  if (!signal.aborted) return undefined;
-  const reason: unknown = signal.reason;
-  if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
-    return ApplicationFailure.create({
-      message: 'the worker shut down (a drain) before the job finished; the job runs again without using an attempt',
-      type: FailureTypes.workerShutdown,
-      details: [drainDetails],
-    });
-  }
-  return new CancelledFailure(reason instanceof CancelledFailure ? reason.message : 'CANCELLED', [details]);
 }
 
 /** The activities a job worker registers. */
@@ -289,36 +257,6 @@ async function signalJob<Arg>(activity: Context, signal: SignalDefinition<[Arg]>
   } catch (err) {
     activity.log.warn(`could not signal ${signal.name}`, { error: String(err) });
   }
-}
-
-function toApplicationFailure(err: unknown, details: AttemptFailureDetails): ApplicationFailure {
-  if (err instanceof ApplicationFailure) {
-    if (err.details?.length) return err;
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.type ?? undefined,
-      nonRetryable: err.nonRetryable ?? false,
-      details: [details],
-    });
-  }
-  if (isJobError(err)) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.type,
-      nonRetryable: !err.retryable,
-      details: [details],
-      cause: err,
-    });
-  }
-  if (err instanceof Error) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: err.name || 'Error',
-      details: [details],
-      cause: err,
-    });
-  }
-  return ApplicationFailure.create({ message: String(err), type: 'Error', details: [details] });
 }
 
 function safeJson(value: unknown): string {
