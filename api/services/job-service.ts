@@ -1,32 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowExecutionDescription,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { JobMemoSchema, type RunJobInput } from '../../contracts/run-job.js';
 import { jobIdFor, submissionHashOf } from '../../contracts/ids.js';
-import { jobWorkflowDetails, jobWorkflowSummary } from '../../contracts/job-summaries.js';
 import type { JobView, SubmitJob } from '../../contracts/job.js';
-import { JobReplacesKey, JobStatusKey, JobTypeKey, TenantKey } from '../../protocol/search-attributes.js';
-import { DEFAULT_TENANT } from '../../contracts/tenant.js';
-import { isTerminal, type JobStatus } from '../../contracts/status.js';
+import { isTerminal } from '../../contracts/status.js';
 import { CONTROL_TASK_QUEUE } from '../../protocol/task-queues.js';
 import { DEFAULT_PAYLOAD_THRESHOLD_BYTES } from '../../protocol/blobs.js';
-import type { runJob } from '../../workflows/run-job.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { externalizePayload, inputBlobKey } from '../../storage/payloads.js';
 import { Errors } from '../errors.js';
 import { REPLACEABLE_STATUSES } from '../../jobs/visibility-status.js';
 import { JobReader, type RunView, type WaitOptions } from '../../jobs/job-reader.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
-import { fromStoredPayload } from '../../jobs/stored-payloads.js';
 import type { BlobStoreMarker } from '../../protocol/blobs.js';
 import { storeMarkerWriter } from '../../storage/store-marker.js';
 import { createWebhookGuard, type WebhookSettings } from './webhook-guard.js';
 import type { Admission } from './in-flight-caps.js';
 import type { SubmitOutcome } from './api-metrics.js';
+import { JobRuns } from './job-runs.js';
 
 export type { RunView, WaitOptions } from '../../jobs/job-reader.js';
 
@@ -68,15 +58,6 @@ export interface JobServiceOptions {
   admit?: (tenant: string) => Promise<Admission>;
 }
 
-/** `@temporalio/client`'s InternalWorkflowStartOptionsSymbol: how its `start` takes a request id. */
-const START_OPTIONS = Symbol.for('__temporal_internal_client_workflow_start_options');
-
-/** The run a new one follows: the job's latest, which ended otherwise than COMPLETED. */
-interface EndedRun {
-  runId: string;
-  status: JobStatus;
-}
-
 type Started = { runId: string } | { existing: RunView };
 
 /** Longest a cancel of a queued job waits for the job to end before it answers, ms. */
@@ -91,7 +72,6 @@ const RETRYABLE_STATUSES = REPLACEABLE_STATUSES;
  */
 export class JobService {
   private readonly client: Client;
-  private readonly controlTaskQueue: string;
   private readonly temporalTimeoutMs: number;
   private readonly jobTypes: JobServiceOptions['jobTypes'];
   private readonly inputs: JobServiceOptions['inputs'];
@@ -104,7 +84,8 @@ export class JobService {
   /** The read model every view of a job comes from. */
   readonly reader: JobReader;
   private readonly shutdown: AbortSignal | undefined;
-  private readonly admit: ((tenant: string) => Promise<Admission>) | undefined;
+  /** Starts the job's runs. */
+  private readonly runs: JobRuns;
 
   constructor(options: JobServiceOptions) {
     this.client = options.client;
@@ -116,7 +97,7 @@ export class JobService {
       ui: options.ui,
       notFound: (jobId) => new Errors.JobNotFound(jobId),
     });
-    this.controlTaskQueue = options.controlTaskQueue ?? CONTROL_TASK_QUEUE;
+    this.runs = new JobRuns(options.client, options.controlTaskQueue ?? CONTROL_TASK_QUEUE, options.admit);
     this.temporalTimeoutMs = options.temporalTimeoutMs ?? 5000;
     this.jobTypes = options.jobTypes;
     this.inputs = options.inputs;
@@ -126,7 +107,6 @@ export class JobService {
     this.storeMarker = options.blobs ? storeMarkerWriter(options.blobs, (message) => console.warn(message)) : undefined;
     this.payloadThresholdBytes = options.payloadThresholdBytes ?? DEFAULT_PAYLOAD_THRESHOLD_BYTES;
     this.shutdown = options.shutdown;
-    this.admit = options.admit;
   }
 
   /** A wait that also ends when the API shuts down. */
@@ -176,7 +156,7 @@ export class JobService {
       // ended when it arrived, and racers that saw the same run end share one new run, however fast that one ends.
       const existing = job.dedup || keyed.submissionHash ? await this.existing(jobId) : undefined;
       if (existing) return this.rerunOrExisting(args, existing);
-      const started = await this.startRun(args);
+      const started = await this.runs.start(args);
       if (started !== undefined) return { runId: started.runId };
       // Another submission created it in between.
       return this.rerunOrExisting(args, await this.reader.viewOf(jobId));
@@ -204,7 +184,7 @@ export class JobService {
   private async rerunOrExisting(args: RunJobInput, existing: RunView): Promise<Started> {
     if (args.submissionHash !== undefined) await this.assertSameSubmission(args.jobId, existing.runId, args);
     if (!RETRYABLE_STATUSES.has(existing.view.status)) return { existing };
-    const started = await this.startRun(args, { runId: existing.runId, status: existing.view.status });
+    const started = await this.runs.start(args, { runId: existing.runId, status: existing.view.status });
     // A run started otherwise is running (a late racer of an older run): that run is the answer.
     if (started === undefined) return { existing: await this.reader.viewOf(args.jobId) };
     // Every racer got the same run: only the one whose token it carries started it (201; the others 200).
@@ -311,70 +291,13 @@ export class JobService {
       const { view, runId } = await this.reader.viewOf(jobId);
       if (!RETRYABLE_STATUSES.has(view.status)) throw new Errors.JobNotRetryable(jobId, view.status);
       // Keyed on the run that ended: every racing retry (or resubmission) of it gets the one run the first started.
-      const started = await this.startRun(await this.startArgsOf(jobId, runId), { runId, status: view.status });
+      const started = await this.runs.start(await this.runs.argsOf(jobId, runId), { runId, status: view.status });
       // A run started otherwise is running (a late racer of an older run): the job is not retryable now.
       if (started === undefined) {
         throw new Errors.JobNotRetryable(jobId, (await this.reader.viewOf(jobId)).view.status);
       }
       return (await this.reader.viewOf(jobId, { runId: started.runId })).view;
     });
-  }
-
-  /**
-   * Starts a run of the job: the run it started, or undefined when one blocks it. Without `after`, only when no run
-   * has ever had this id. With `after` (the job's latest run, which ended otherwise than COMPLETED), unless one is
-   * running or has completed since; and every caller with the same `after` gets that same new run: Temporal answers
-   * a start whose request id matches the current run's with that run instead of starting another. Without it, a
-   * fast-failing job got one new run per racing caller, each seeing the run before closed already.
-   */
-  private async startRun(args: RunJobInput, after?: EndedRun): Promise<{ runId: string; token: string } | undefined> {
-    const tenant = args.tenant ?? DEFAULT_TENANT;
-    const admission = await this.admit?.(tenant);
-    const token = randomUUID();
-    const options = {
-      workflowId: args.jobId,
-      taskQueue: this.controlTaskQueue,
-      args: [args] as [RunJobInput],
-      // 'FAIL' rather than 'USE_EXISTING': the TS client does not say whether USE_EXISTING created a run.
-      workflowIdConflictPolicy: 'FAIL' as const,
-      // A completed run is the cache; anything that ended otherwise may run again, saying what it replaces.
-      workflowIdReusePolicy:
-        after === undefined ? ('REJECT_DUPLICATE' as const) : ('ALLOW_DUPLICATE_FAILED_ONLY' as const),
-      typedSearchAttributes: [
-        { key: JobTypeKey, value: args.type },
-        { key: JobStatusKey, value: 'IN_QUEUE' },
-        { key: TenantKey, value: tenant },
-        ...(after === undefined ? [] : [{ key: JobReplacesKey, value: after.status }]),
-      ],
-      priority: { priorityKey: args.policy.priority },
-      // What the Temporal UI lists for the job instead of a bare `runJob`.
-      staticSummary: jobWorkflowSummary(args),
-      staticDetails: jobWorkflowDetails({ ...args, ...(after ? { replaces: after.status } : {}) }),
-      memo: { startToken: token, ...(args.submissionHash ? { submissionHash: args.submissionHash } : {}) },
-      // The TS client takes a request id only through this SDK-internal option (a Symbol.for key).
-      [START_OPTIONS]: { requestId: after ? `gpuflow-rerun-of-${after.runId}` : token },
-    };
-    try {
-      const handle = await this.client.workflow.start<typeof runJob>('runJob', options);
-      admission?.started(handle.firstExecutionRunId);
-      return { runId: handle.firstExecutionRunId, token };
-    } catch (err) {
-      admission?.abandoned();
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
-      throw err;
-    }
-  }
-
-  /** The `runJob` argument a run was started with: the first event of its history. */
-  private async startArgsOf(jobId: string, runId: string): Promise<RunJobInput> {
-    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
-      namespace: this.client.options.namespace,
-      execution: { workflowId: jobId, runId },
-      maximumPageSize: 1,
-    });
-    const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) throw new Error(`job ${jobId} run ${runId}: no start event in its history`);
-    return fromStoredPayload<RunJobInput>(this.client.options.loadedDataConverter, payload);
   }
 
   /** The job's view and the run it describes (the run a stream of its chunks reads). */
