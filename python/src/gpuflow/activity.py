@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from .attempt_end import end_aborted_attempt, to_application_error
 from .batch import Batchers
 from .blobs import (
     BlobStore,
@@ -28,7 +28,8 @@ from .blobs import (
     to_json_bytes,
 )
 from .context import AttemptState, Context
-from .errors import JobError, ProtocolFailure
+from .errors import ProtocolFailure
+from .heartbeats import HeartbeatSchedule
 from .job import JobDefinition
 from .job_log import MAX_JOB_LOG_BYTES, AttemptLog
 from .protocol import (
@@ -39,14 +40,11 @@ from .protocol import (
     Signals,
     describe_validation_error,
     is_blob_ref,
-    is_execute_job_result,
     is_heartbeat_details,
     resume_of,
 )
+from .results import ResultKeeper, find_result
 from .runner import Cancellation, run_handler
-
-#: Longest a stopping worker waits for the results it is still keeping, seconds: a slow store must not hold it.
-KEEPS_LANDED_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +88,8 @@ class JobActivities:
         # One read of each API store marker per process: the answer does not change while the worker runs.
         self.marker_checks: dict[str, str | None] = {}
         self.batches = Batchers(worker_id)
-        # Results being kept alongside their completions (see ``_keep``); a task is held here until it is done.
-        self._keeping: set[asyncio.Task[None]] = set()
+        # Results being kept alongside their completions.
+        self.results = ResultKeeper(print_line)
 
         async def execute_job(request: dict[str, Any]) -> dict[str, Any]:
             return await self._execute_job(request)
@@ -142,7 +140,7 @@ class JobActivities:
         results_key = completed_result_key(job_id, run_id) if store is not None and run_id else None
         # Only a retry can follow a handler that finished: the first attempt of a run skips the read.
         if results_store is not None and results_key is not None and attempt > 1:
-            finished = await asyncio.to_thread(_find_result, results_store, results_key)
+            finished = await asyncio.to_thread(find_result, results_store, results_key)
             if finished is not None:
                 self.print_line(f"[{job_id}#{attempt}] an earlier attempt of this run finished: its result stands")
                 return finished
@@ -152,8 +150,6 @@ class JobActivities:
             previous: Any = {"progress": None, "log": [], **{k: v for k, v in resume.items() if k != "attemptOffset"}}
         else:
             previous = info.heartbeat_details[0] if info.heartbeat_details else None
-        loop = asyncio.get_running_loop()
-        activity_context = contextvars.copy_context()
         log = AttemptLog(
             store,
             job_id,
@@ -168,11 +164,7 @@ class JobActivities:
 
         state = AttemptState(previous=previous if is_heartbeat_details(previous) else None, print_line=print_line)
 
-        # Every heartbeat that reaches the server is a billable action (protocol section 4): changes go out at the
-        # job's progress freshness, a silent job renews its lease three times per lease, and a job that ends sooner
-        # sends none. The lease is renewed here, on the loop, not by the handler: a sync handler stuck in one long
-        # CUDA call runs in its thread while the loop keeps renewing, and a cancel (which reaches an activity only
-        # in a heartbeat's response) still gets through.
+        # The lease and the job's progress freshness (protocol section 4; see ``HeartbeatSchedule``).
         freshness_ms = request.get("progressFreshnessMs")
         freshness_s = (
             freshness_ms / 1000
@@ -180,26 +172,13 @@ class JobActivities:
             else self.heartbeat_interval_s
         )
         heartbeat_timeout = info.heartbeat_timeout or timedelta(seconds=30)
-        renew_s = heartbeat_timeout.total_seconds() / 3
-        last_sent = [-float("inf")]
-        pending: list[asyncio.TimerHandle | None] = [None]
-        renewal: list[asyncio.TimerHandle | None] = [None]
-
-        def beat() -> None:
-            pending[0] = None
-            last_sent[0] = loop.time()
-            activity.heartbeat(state.details())
-            if renewal[0] is not None:
-                renewal[0].cancel()
-            renewal[0] = loop.call_later(renew_s, beat)
-
-        def changed() -> None:
-            # Changes made together (progress, then a checkpoint) go out in one heartbeat, from the loop's thread.
-            if pending[0] is None:
-                pending[0] = loop.call_later(max(0.0, last_sent[0] + freshness_s - loop.time()), beat)
-
-        def beat_soon() -> None:
-            loop.call_soon_threadsafe(changed, context=activity_context)
+        beats = HeartbeatSchedule(
+            lambda: activity.heartbeat(state.details()),
+            freshness_s=freshness_s,
+            renew_s=heartbeat_timeout.total_seconds() / 3,
+            loop=asyncio.get_running_loop(),
+            context=contextvars.copy_context(),
+        )
 
         # The running job's view reads the start from the pending activity; these facts go with the attempt's end,
         # and in its heartbeats (a retry after a lost worker names the lost attempt from them).
@@ -210,14 +189,14 @@ class JobActivities:
             "startedAt": iso_utc(datetime.now(UTC)),
         }
         state.attempt_facts = facts
-        state.on_change = beat_soon
-        renewal[0] = loop.call_later(renew_s, beat)
+        state.on_change = beats.changed
+        beats.start()
         # Written as often as progress goes out: a lost worker loses at most that long of its log.
         log.start(freshness_s)
         # A first attempt after a drain carries its checkpoint and artifacts in its input: the server must hold them
         # before this attempt can fail, or its retry (which reads them from the server) starts without them.
         if info.attempt == 1 and resume is not None and (state.has_checkpoint or state.artifact_list()):
-            beat()
+            beats.now()
         cancellation = Cancellation()
         handler_started = time.perf_counter()
         try:
@@ -279,100 +258,35 @@ class JobActivities:
                 "handlerTimeMs": handler_time_ms,
             }
             if results_store is not None and results_key is not None:
-                self._keep(results_store, results_key, to_json_bytes(finished), f"{job_id}#{attempt}")
+                self.results.keep(results_store, results_key, to_json_bytes(finished), f"{job_id}#{attempt}")
             return finished
         except BaseException as err:
             artifacts = state.artifact_list()
             details: dict[str, Any] = {"attemptFacts": facts, **({"artifacts": artifacts} if artifacts else {})}
             if isinstance(err, asyncio.CancelledError) or cancellation.is_set() or activity.is_cancelled():
-                why = activity.cancellation_details()
-                log.line(
-                    "attempt ended: "
-                    + ("the worker shut down (a drain)" if why and why.worker_shutdown else "cancelled")
+                await end_aborted_attempt(
+                    err,
+                    attempt=attempt,
+                    details=details,
+                    state=state,
+                    beats=beats,
+                    log=log,
+                    on_confirmed=lambda: self.print_line(f"worker {self.worker_id}: {job_id}#{attempt} cancelled"),
                 )
-                if why is not None and why.worker_shutdown:
-                    # The attempt's number and checkpoint let the workflow schedule the job again from there,
-                    # without counting the attempt (protocol section 10).
-                    drained: dict[str, Any] = {**details, "attempt": attempt}
-                    if state.has_checkpoint:
-                        drained["checkpoint"] = state.checkpoint
-                    raise ApplicationError(
-                        "the worker shut down (a drain) before the job finished; the job runs again without using"
-                        " an attempt",
-                        drained,
-                        type=FailureTypes.worker_shutdown,
-                    ) from None
-                # The SDK confirms a cancel with no details: it is confirmed here instead, with the attempt's facts
-                # and last progress (protocol section 5), as the TS worker does; the SDK is told that the activity
-                # completes asynchronously. If that fails, the SDK confirms it as before.
-                if why is not None and why.cancel_requested:
-                    if pending[0] is not None:
-                        beat()
-                    progress = state.details()["progress"]
-                    # The log is written before the end is reported, as on every other way out.
-                    await log.close()
-                    if await self._confirm_cancel(info.task_token, {**details, "progress": progress}):
-                        self.print_line(f"worker {self.worker_id}: {job_id}#{attempt} cancelled")
-                        activity.raise_complete_async()
-                if isinstance(err, asyncio.CancelledError):
-                    raise
-                raise asyncio.CancelledError() from err
             if not isinstance(err, Exception):
                 raise
             log.failed(err)
             raise to_application_error(err, details) from err
         finally:
             # A change not sent yet goes out first (a checkpoint the next attempt must find).
-            if pending[0] is not None:
-                beat()
-            for handle in (pending[0], renewal[0]):
-                if handle is not None:
-                    handle.cancel()
+            beats.flush()
+            beats.stop()
             # Written before the end is reported: a job seen final has its whole log.
             await log.close()
 
-    def _keep(self, store: BlobStore, key: str, body: bytes, label: str) -> None:
-        """Keeps a finished attempt's result while its completion is reported, not before (as the TS worker does).
-
-        A write before the report held every completion, and so the worker's next job, for a thread hop and a
-        blob-store round trip. Nothing is lost by it: the result is safe from the moment its write lands, as it was
-        when the report waited for it, and a lost report is followed by the next attempt only after the SDK has
-        tried for about 10 s and the attempt's lease has run out, long after the write landed. A store that fails
-        here only loses that protection, never the result.
-        """
-
-        async def write() -> None:
-            try:
-                await asyncio.to_thread(store.put, key, body, "application/json")
-            except Exception as err:
-                self.print_line(f"[{label}] could not keep the result for a lost completion: {err}")
-
-        task = asyncio.create_task(write())
-        self._keeping.add(task)
-        task.add_done_callback(self._keeping.discard)
-
     async def keeps_landed(self) -> None:
-        """Returns once the results still being kept are written (at most ``KEEPS_LANDED_TIMEOUT_S``): a stopping
-        worker waits for it, so that its process does not exit before they are on disk."""
-        if self._keeping:
-            await asyncio.wait(set(self._keeping), timeout=KEEPS_LANDED_TIMEOUT_S)
-
-    async def _confirm_cancel(self, task_token: bytes, details: dict[str, Any]) -> bool:
-        """Confirms the cancel the server asked for, with ``details``; False when it could not (no client)."""
-        try:
-            client = activity.client()
-        except RuntimeError:
-            return False
-        report = client.get_async_activity_handle(task_token=task_token).report_cancellation(
-            details, rpc_timeout=timedelta(seconds=SIGNAL_TIMEOUT_S)
-        )
-        try:
-            # Shielded: a second cancel of this task must not cut the confirmation short.
-            await asyncio.shield(report)
-        except Exception as err:
-            activity.logger.warning(f"could not confirm the cancel with its details: {err}")
-            return False
-        return True
+        """Returns once the results still being kept are written (bounded): a stopping worker waits for it."""
+        await self.results.landed()
 
     def _check_marker(self, store: BlobStore | None, marker: dict[str, Any]) -> None:
         """Raises ``BlobStoreMismatch`` when this worker's store lacks the API's marker (protocol section 7)."""
@@ -407,32 +321,8 @@ def job_attempt(request: Mapping[str, Any]) -> int:
     return activity.info().attempt + (resume["attemptOffset"] if resume is not None else 0)
 
 
-def to_application_error(err: Exception, details: dict[str, Any]) -> ApplicationError:
-    if isinstance(err, ApplicationError):
-        if err.details:
-            return err
-        return ApplicationError(err.message, details, type=err.type, non_retryable=err.non_retryable)
-    if isinstance(err, ProtocolFailure):
-        return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
-    if isinstance(err, JobError):
-        return ApplicationError(err.message, details, type=err.type, non_retryable=not err.retryable)
-    return ApplicationError(str(err) or type(err).__name__, details, type=type(err).__name__ or "Error")
-
-
 def _needs_storing(output: Any, threshold_bytes: int) -> bool:
     """Whether :func:`externalize_payload` would store ``output`` rather than return it as it is."""
     if isinstance(output, dict) and "$gpuflowBlob" in output:
         return True
     return len(to_json_bytes(output)) > threshold_bytes
-
-
-def _find_result(store: BlobStore, key: str) -> dict[str, Any] | None:
-    """What an earlier attempt of this run finished with; a damaged blob counts as none."""
-    blob = store.get(key)
-    if blob is None:
-        return None
-    try:
-        value = json.loads(blob.body.decode("utf-8"))
-    except ValueError:
-        return None
-    return value if is_execute_job_result(value) else None

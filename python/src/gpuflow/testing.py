@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from .activity import to_application_error
+from .attempt_end import to_application_error
 from .batch import Batcher
 from .blobs import Blob, BlobUnavailableError, resolve_payload
 from .context import AttemptState, Context
