@@ -6,6 +6,7 @@ import { connectionOptions } from '../config/temporal.js';
 import { encryptionDataConverter } from '../storage/encryption-codec.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { runpackSettingsOf } from '../config/runpack.js';
+import { tuneApiHeap } from '../config/node-flags.js';
 import { buildApp } from './app.js';
 import type { GatewayOptions } from './gateway/gateway.js';
 
@@ -26,6 +27,7 @@ export async function runApiServer(
         'or listen on 127.0.0.1',
     );
   }
+  tuneApiHeap();
   const connection = await Connection.connect(connectionOptions(env.temporal));
   const workerConnection = lazyWorkerConnection(env);
   const dataConverter = encryptionDataConverter(encryptionKeysOf(env));
