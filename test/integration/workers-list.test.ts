@@ -235,9 +235,11 @@ def nap(input, ctx):
       (v) => v.status === 'IN_PROGRESS',
     );
     tsWorker.child.kill('SIGTERM');
-    const draining = await entryOf(napType, (worker) => worker.draining, 15_000);
+    // The first draining beat can go out at once on SIGTERM with its slot count a moment behind (seen once in a full
+    // run, 174 ms after the submission: the job IN_PROGRESS, the beat saying 0 running); the next beat counts it.
+    const runningNap = (worker: WorkerEntry) => worker.types.find((entry) => entry.type === napType)?.running;
+    const draining = await entryOf(napType, (worker) => worker.draining && runningNap(worker) === 1, 15_000);
     expect(draining).toMatchObject({ identity: `ts-${suffix}`, lost: false });
-    expect(draining.types.find((entry) => entry.type === napType)?.running).toBe(1);
     await waitFor(
       () => view(job.id),
       (v) => v.status === 'COMPLETED',
