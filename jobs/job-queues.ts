@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { jobTaskQueue } from '../protocol/task-queues.js';
+import { ReusedAnswers } from './reused-answers.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export.
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
@@ -97,20 +98,11 @@ const QUEUE_STATE_MAX_TYPES = 1000;
 
 /** Queue figures per job type, shared by the views asked for within `QUEUE_STATE_TTL_MS` of each other. */
 export class JobQueueStates {
-  private readonly states = new Map<string, { at: number; state: Promise<JobQueueState> }>();
+  private readonly states = new ReusedAnswers<JobQueueState>(QUEUE_STATE_TTL_MS, QUEUE_STATE_MAX_TYPES);
 
   constructor(private readonly client: Client) {}
 
   of(type: string): Promise<JobQueueState> {
-    const now = Date.now();
-    const cached = this.states.get(type);
-    if (cached && now - cached.at < QUEUE_STATE_TTL_MS) return cached.state;
-    if (this.states.size >= QUEUE_STATE_MAX_TYPES) this.states.clear();
-    const state = describeJobQueue(this.client, type);
-    this.states.set(type, { at: now, state });
-    state.catch(() => {
-      if (this.states.get(type)?.state === state) this.states.delete(type);
-    });
-    return state;
+    return this.states.get(type, () => describeJobQueue(this.client, type));
   }
 }

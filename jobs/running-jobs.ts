@@ -1,6 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { JobView } from '../contracts/job.js';
 import { buildJobView } from './job-view.js';
+import { mapBounded } from './map-bounded.js';
 import { withDecodedHeartbeats } from './stored-payloads.js';
 import type { WorkerValues } from './worker-values.js';
 
@@ -17,28 +18,23 @@ export async function runningRows(
   concurrency = 8,
 ): Promise<Map<string, JobView>> {
   const running = infos.filter((info) => info.status.name === 'RUNNING');
-  const rows = new Map<string, JobView>();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < running.length) {
-      const info = running[next++]!;
-      try {
-        const raw = await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).describe();
-        if (raw.status.name !== 'RUNNING') continue;
-        const description = await withDecodedHeartbeats(raw, client.options.loadedDataConverter);
-        const view = buildJobView(
-          description,
-          { kind: 'running' },
-          client.options.loadedDataConverter.payloadConverter,
-          values,
-        );
-        // Listings carry no progress: GET the job for it.
-        rows.set(info.runId, { ...view, progress: null });
-      } catch {
-        // Gone or unreachable meanwhile: the row stays as visibility has it.
-      }
+  const described = await mapBounded(running, concurrency, async (info): Promise<[string, JobView] | undefined> => {
+    try {
+      const raw = await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).describe();
+      if (raw.status.name !== 'RUNNING') return undefined;
+      const description = await withDecodedHeartbeats(raw, client.options.loadedDataConverter);
+      const view = buildJobView(
+        description,
+        { kind: 'running' },
+        client.options.loadedDataConverter.payloadConverter,
+        values,
+      );
+      // Listings carry no progress: GET the job for it.
+      return [info.runId, { ...view, progress: null }];
+    } catch {
+      // Gone or unreachable meanwhile: the row stays as visibility has it.
+      return undefined;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, running.length) }, lane));
-  return rows;
+  });
+  return new Map(described.filter((row) => row !== undefined));
 }

@@ -10,7 +10,7 @@ import type { JobTypeCatalog } from './job-type-catalog.js';
 import { runningRows } from '../../jobs/running-jobs.js';
 import { jobsQuery, runningJobsQuery } from '../../jobs/visibility-status.js';
 import { JobCounts } from './job-counts.js';
-import { mapBounded } from './map-bounded.js';
+import { mapBounded } from '../../jobs/map-bounded.js';
 
 export interface AdminServiceOptions {
   client: Client;

@@ -12,7 +12,8 @@ import {
 import { JobReplacesKey, JobStatusKey } from '../../protocol/search-attributes.js';
 import type { WorkerValues } from '../../jobs/worker-values.js';
 import type { JobTypeCatalog } from './job-type-catalog.js';
-import { mapBounded } from './map-bounded.js';
+import { mapBounded } from '../../jobs/map-bounded.js';
+import { ReusedAnswers } from '../../jobs/reused-answers.js';
 
 /**
  * Up to this many running jobs in a tenant's scope, counts describe each to tell queued from running (exact). Past
@@ -49,25 +50,16 @@ export interface JobCountsOptions {
  * cancelled one when the tenant has any. Queued and running jobs are both Running runs: see {@link EXACT_SPLIT_MAX}.
  */
 export class JobCounts {
-  private readonly answers = new Map<string, { at: number; answer: Promise<Stats> }>();
+  /** Bounded: a tenant is an API key's. */
+  private readonly answers: ReusedAnswers<Stats>;
 
-  constructor(private readonly options: JobCountsOptions) {}
+  constructor(private readonly options: JobCountsOptions) {
+    this.answers = new ReusedAnswers(options.cacheMs);
+  }
 
   /** `/v1/stats` for `tenant` (undefined: every tenant's), shared by the requests of one `cacheMs` window. */
   stats(tenant: string | undefined): Promise<Stats> {
-    const key = tenant ?? '';
-    const now = Date.now();
-    const cached = this.answers.get(key);
-    if (cached && now - cached.at < this.options.cacheMs) return cached.answer;
-    // Bounded: a tenant is an API key's, and a stale entry is only dropped when asked again.
-    if (this.answers.size >= 1000) this.answers.clear();
-    const answer = this.computeStats(tenant);
-    this.answers.set(key, { at: now, answer });
-    // A failure is not kept: the next request asks again.
-    answer.catch(() => {
-      if (this.answers.get(key)?.answer === answer) this.answers.delete(key);
-    });
-    return answer;
+    return this.answers.get(tenant ?? '', () => this.computeStats(tenant));
   }
 
   private async computeStats(tenant: string | undefined): Promise<Stats> {

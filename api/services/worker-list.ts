@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { WorkerEntry, Workers } from '../../contracts/workers.js';
 import type { RunnerSnapshot } from '../gateway/runners.js';
+import { ReusedAnswers } from '../../jobs/reused-answers.js';
 
 // A CommonJS package: Node's ESM loader only sees its default export (vitest's loader hides this).
 type Heartbeat = proto.temporal.api.worker.v1.IWorkerHeartbeat;
@@ -36,9 +37,12 @@ const GATEWAY_IDENTITY = /^gateway-/;
  * queue a process polls, grouped back into processes) and the gateway's HTTP runners.
  */
 export class WorkerList {
-  private cached: { at: number; answer: Promise<Heartbeat[]> } | undefined;
+  /** One entry: the namespace's heartbeats. */
+  private readonly answers: ReusedAnswers<Heartbeat[]>;
 
-  constructor(private readonly options: WorkerListOptions) {}
+  constructor(private readonly options: WorkerListOptions) {
+    this.answers = new ReusedAnswers(options.cacheMs ?? 2000, 1);
+  }
 
   get lostAfterMs(): number {
     return 3 * (this.options.heartbeatIntervalMs ?? 10_000);
@@ -59,15 +63,7 @@ export class WorkerList {
 
   /** Every heartbeat entry of the namespace, shared by the calls of one `cacheMs` window (and by concurrent ones). */
   private heartbeats(): Promise<Heartbeat[]> {
-    const now = Date.now();
-    if (this.cached && now - this.cached.at < (this.options.cacheMs ?? 2000)) return this.cached.answer;
-    const answer = this.fetch();
-    this.cached = { at: now, answer };
-    // A failure is not kept: the next request asks again.
-    answer.catch(() => {
-      if (this.cached?.answer === answer) this.cached = undefined;
-    });
-    return answer;
+    return this.answers.get('', () => this.fetch());
   }
 
   private async fetch(): Promise<Heartbeat[]> {
