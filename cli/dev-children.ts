@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRunning } from '../scripts/pid-alive.js';
 
 export interface DevChild {
   name: string;
@@ -32,15 +33,6 @@ export function spawnDevChild(
   return { name, child, exited };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A Temporal dev server that a `gpuflow dev` killed outright left behind holds the ports and the SQLite file. It
  * stops by itself a few seconds later (`stopAfterParentS`); a dev started sooner, or one after a server that hung,
@@ -50,13 +42,13 @@ export async function reapStaleServer(pidFile: string, log: (line: string) => vo
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   rmSync(pidFile, { force: true });
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return;
   const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync(cmdline) || !readFileSync(cmdline, 'utf8').includes('start-dev')) return;
   log(`stopping the Temporal dev server (pid ${pid}) that an earlier gpuflow dev left running`);
   process.kill(pid, 'SIGTERM');
-  for (let waited = 0; alive(pid) && waited < 10_000; waited += 100) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let waited = 0; isRunning(pid) && waited < 10_000; waited += 100) await sleep(100);
+  if (isRunning(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export function writePidFile(pidFile: string, pid: number | undefined): void {

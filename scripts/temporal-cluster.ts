@@ -12,6 +12,7 @@ import { resolveClusterTools, TEMPORAL_SERVER_VERSION } from './cluster-tools.js
 import { ensurePostgres, initPostgres, spawnPostgres, tiedToThisProcess, type PostgresDir } from './postgres.js';
 import { DYNAMIC_CONFIG, freeServerPort, serverConfig, SQL_PASSWORD, SQL_USER } from './temporal-cluster-config.js';
 import { freePort } from './temporal-dev-server.js';
+import { isRunning } from './pid-alive.js';
 
 /**
  * A real Temporal cluster on this machine, as an operator runs one: `temporal-server` built from the Go module (see
@@ -62,15 +63,6 @@ async function addSearchAttributes(connection: Connection, namespace: string): P
 
 const DIR_PREFIX = 'gpuflow-cluster-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The processes die with their owner (see above), but a run stopped by Ctrl-C or SIGKILL may leave its temp dir:
  * remove those whose owner is gone (or that never got one, after ten minutes).
@@ -80,7 +72,7 @@ function reapAbandonedDirs(): void {
     const dir = join(tmpdir(), name);
     try {
       const owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
-      if (alive(owner)) continue;
+      if (isRunning(owner)) continue;
     } catch {
       if (Date.now() - statSync(dir).mtimeMs < 600_000) continue;
     }
