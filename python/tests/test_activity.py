@@ -14,8 +14,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from gpuflow.activity import JobActivities, ReadyJob
-from gpuflow.blobs import DirectoryBlobStore, input_blob_key, to_json_bytes
+from gpuflow.blobs import DirectoryBlobStore
 from gpuflow.job import JobDefinition
+from gpuflow.payloads import input_blob_key, to_json_bytes
 
 
 def activities(*definitions: JobDefinition, store: Any = None, threshold: int = 262144) -> JobActivities:

@@ -9,9 +9,8 @@ from gpuflow.blobs import (
     DirectoryBlobStore,
     check_blob_key,
     create_blob_store,
-    externalize_payload,
-    resolve_payload,
 )
+from gpuflow.payloads import externalize_payload, resolve_payload
 
 
 def test_the_directory_store_has_the_ts_layout(tmp_path: Path) -> None:

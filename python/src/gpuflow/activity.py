@@ -16,22 +16,13 @@ from temporalio.exceptions import ApplicationError
 
 from .attempt_end import end_aborted_attempt, to_application_error
 from .batch import Batchers
-from .blobs import (
-    BlobStore,
-    BlobUnavailableError,
-    CheckedStore,
-    completed_result_key,
-    externalize_payload,
-    output_blob_key,
-    resolve_payload,
-    store_mismatch,
-    to_json_bytes,
-)
+from .blobs import BlobStore, BlobUnavailableError, CheckedStore, store_mismatch
 from .context import AttemptState, Context
 from .errors import ProtocolFailure
 from .heartbeats import HeartbeatSchedule
 from .job import JobDefinition
 from .job_log import MAX_JOB_LOG_BYTES, AttemptLog
+from .payloads import completed_result_key, externalize_payload, output_blob_key, resolve_payload, to_json_bytes
 from .protocol import (
     ACTIVITY,
     DEFAULT_PAYLOAD_THRESHOLD_BYTES,

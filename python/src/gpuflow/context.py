@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .blobs import BlobStore, artifact_key
+from .blobs import BlobStore
+from .payloads import artifact_key
 from .protocol import (
     ARTIFACT_NAME_PATTERN,
     CONTENT_TYPE_PATTERN,

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .blobs import to_json_bytes
 from .errors import JobError, ProtocolFailure
 from .job import HandlerKind, JobDefinition
+from .payloads import to_json_bytes
 from .protocol import (
     STREAM_FLUSH_INTERVAL_S,
     STREAM_MAX_BATCH_BYTES,

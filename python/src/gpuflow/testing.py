@@ -13,10 +13,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .attempt_end import to_application_error
 from .batch import Batcher
-from .blobs import Blob, BlobUnavailableError, resolve_payload
+from .blobs import Blob, BlobUnavailableError
 from .context import AttemptState, Context
 from .errors import ProtocolFailure
 from .job import JobDefinition
+from .payloads import resolve_payload
 from .protocol import FailureTypes, describe_validation_error
 from .runner import Cancellation, run_handler
 from .worker import prepare
