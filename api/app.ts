@@ -16,8 +16,7 @@ import type { MaxJobsInFlight, RateLimits } from '../config/limits.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { tenantScopePlugin } from './plugins/tenant-scope.js';
 import { InFlightCaps } from './services/in-flight-caps.js';
-import { Errors } from './errors.js';
-import { decodeUtf8, jsonTextProblem } from './json-body.js';
+import { parseJsonBodies } from './json-body.js';
 import { codecRoutes } from './routes/codec.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { CONTROL_TASK_QUEUE } from '../protocol/task-queues.js';
@@ -146,30 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   // Job routes speak JSON only: a text/plain body gets a 415, not a confusing "expected object".
   app.removeContentTypeParser('text/plain');
-  // Many clients send `content-type: application/json` with no body on a bodiless POST such as cancel: treat an
-  // empty body as none. The rest must be UTF-8 (a lenient decode turns different bytes into the same U+FFFD, so two
-  // inputs would share one job) and pass one cheap scan for depth and lone surrogates before Fastify's own
-  // (prototype-poisoning-safe) parser builds anything that later code walks recursively.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer; // parseAs: 'buffer'
-    if (raw.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    const text = decodeUtf8(raw);
-    if (text === undefined) {
-      done(new Errors.BadJson('it is not valid UTF-8'), undefined);
-      return;
-    }
-    const problem = jsonTextProblem(text);
-    if (problem !== undefined) {
-      done(new Errors.Validation(problem), undefined);
-      return;
-    }
-    void parseJson(request, text, done);
-  });
+  parseJsonBodies(app);
 
   await app.register(errorHandlerPlugin);
   await app.register(swagger, {

@@ -1,3 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+import { Errors } from './errors.js';
+
 /**
  * Deepest nesting of arrays and objects a request body may have; the submission object itself is level 1, so a
  * job input may nest 127 levels. Everything after the parser walks values recursively (the finite-number check,
@@ -65,4 +68,33 @@ export function jsonTextProblem(text: string): string | undefined {
 function unpaired(text: string, at: number, afterHigh: boolean): string {
   const escape = afterHigh ? text.slice(at - 6, at) : text.slice(at, at + 6);
   return `body: a string holds an unpaired UTF-16 surrogate (${escape} at character ${afterHigh ? at - 6 : at}); strings must be valid Unicode`;
+}
+
+/**
+ * The API's `application/json` parser. Many clients send `content-type: application/json` with no body on a bodiless
+ * POST such as cancel: an empty body is taken as none. The rest must be UTF-8 (a lenient decode turns different bytes
+ * into the same U+FFFD, so two inputs would share one job) and pass one cheap scan for depth and lone surrogates
+ * before Fastify's own (prototype-poisoning-safe) parser builds anything that later code walks recursively.
+ */
+export function parseJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer; // parseAs: 'buffer'
+    if (raw.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    const text = decodeUtf8(raw);
+    if (text === undefined) {
+      done(new Errors.BadJson('it is not valid UTF-8'), undefined);
+      return;
+    }
+    const problem = jsonTextProblem(text);
+    if (problem !== undefined) {
+      done(new Errors.Validation(problem), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
 }
